@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { API_VERSION, Condition, DnsLabel, Duration, ObjectMeta, Quantity } from './common.js';
+
+export const FAASLET_KIND = 'Faaslet';
+
+export const ConfigMapModuleRef = z.object({
+  name: DnsLabel,
+  key: z.string().min(1),
+});
+
+const SHA256_HEX = /^[a-f0-9]{64}$/;
+
+/**
+ * Where the module's bytes come from: exactly one of a ConfigMap key (binaryData), a URL
+ * pinned by its sha256, or inline base64 for tiny modules. The cross-field rules are
+ * refinements here and CEL rules in the generated CRD.
+ */
+export const ModuleSource = z
+  .object({
+    configMapRef: ConfigMapModuleRef.optional(),
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    sha256: z.string().regex(SHA256_HEX, 'must be 64 lowercase hex digits').optional(),
+    inline: z.base64().optional(),
+  })
+  .refine(
+    (m) => [m.configMapRef, m.url, m.inline].filter((v) => v !== undefined).length === 1,
+    { message: 'exactly one of configMapRef, url or inline must be set' },
+  )
+  .refine((m) => m.url === undefined || m.sha256 !== undefined, {
+    message: 'url requires sha256',
+    path: ['sha256'],
+  });
+export type ModuleSource = z.infer<typeof ModuleSource>;
+
+export const Abi = z.enum(['glass', 'wasi-command']);
+export type Abi = z.infer<typeof Abi>;
+
+export const FaasletLimits = z.object({
+  /** Wall-clock deadline of one invocation. */
+  timeout: Duration.default('5s'),
+  /** Maximum linear memory of one instance. */
+  memory: Quantity.default('64Mi'),
+  /** Invocations of this Faaslet running at once in one pod; one more answers 429. */
+  maxConcurrency: z.number().int().min(1).max(100_000).default(1000),
+  /** Idle instances of this Faaslet one pod keeps warm. */
+  maxInstances: z.number().int().min(1).max(100_000).default(64),
+});
+export type FaasletLimits = z.infer<typeof FaasletLimits>;
+
+export const Durability = z.enum(['local', 'global']);
+export type Durability = z.infer<typeof Durability>;
+
+export const FaasletState = z.object({
+  /** Key namespace; Faaslets naming the same namespace share keys. Default: the Faaslet's name. */
+  namespace: DnsLabel.optional(),
+  durability: Durability.default('local'),
+});
+
+export const EnvVar = z.object({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+  value: z.string().default(''),
+});
+
+export const FaasletSpec = z.object({
+  /** The GlassCluster (same namespace) whose pods serve this Faaslet. */
+  cluster: DnsLabel.default('glass'),
+  module: ModuleSource,
+  abi: Abi.default('glass'),
+  /** Exports callable over HTTP; absent means every exported function. */
+  exports: z.array(z.string().min(1)).optional(),
+  limits: FaasletLimits.prefault({}),
+  state: FaasletState.prefault({}),
+  env: z.array(EnvVar).default([]),
+  args: z.array(z.string()).default([]),
+});
+export type FaasletSpec = z.infer<typeof FaasletSpec>;
+
+export const FaasletStatus = z.object({
+  observedGeneration: z.number().int().optional(),
+  conditions: z.array(Condition).optional(),
+  moduleDigest: z.string().optional(),
+  exports: z.array(z.string()).optional(),
+  invokeURL: z.string().optional(),
+});
+export type FaasletStatus = z.infer<typeof FaasletStatus>;
+
+export const Faaslet = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(FAASLET_KIND),
+  metadata: ObjectMeta,
+  spec: FaasletSpec,
+  status: FaasletStatus.optional(),
+});
+export type Faaslet = z.infer<typeof Faaslet>;

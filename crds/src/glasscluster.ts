@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { API_VERSION, Condition, DnsLabel, Duration, ObjectMeta } from './common.js';
+
+export const GLASS_CLUSTER_KIND = 'GlassCluster';
+
+/** Where the router reads a request's routing key from, tried in order; the first present wins. */
+export const RoutingKeySource = z.enum(['user-id', 'session', 'function', 'client-ip']);
+export type RoutingKeySource = z.infer<typeof RoutingKeySource>;
+export const DEFAULT_ROUTING_KEYS: RoutingKeySource[] = ['user-id', 'session', 'function', 'client-ip'];
+
+export const RouterSpec = z.object({
+  replicas: z.number().int().min(1).max(100).default(1),
+  virtualNodes: z.number().int().min(1).max(10_000).default(150),
+  keys: z.array(RoutingKeySource).min(1).default(DEFAULT_ROUTING_KEYS),
+  healthCheck: z
+    .object({
+      interval: Duration.default('1s'),
+      /** Consecutive failures (probe or proxied request) that eject a pod. */
+      unhealthyThreshold: z.number().int().min(1).max(100).default(3),
+      /** Consecutive successful probes that bring an ejected pod back. */
+      healthyThreshold: z.number().int().min(1).max(100).default(2),
+    })
+    .prefault({}),
+});
+
+export const SecretKeyRef = z.object({ name: DnsLabel, key: z.string().min(1) });
+
+export const RedisSpec = z
+  .object({
+    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    secretRef: SecretKeyRef.optional(),
+  })
+  .refine((r) => (r.url === undefined) !== (r.secretRef === undefined), {
+    message: 'exactly one of url or secretRef must be set',
+  });
+
+export const StateSpec = z
+  .object({
+    redis: RedisSpec.optional(),
+    managed: z.boolean().optional(),
+  })
+  .refine((s) => !(s.redis !== undefined && s.managed === true), {
+    message: 'redis and managed are mutually exclusive',
+  });
+
+export const ResourceRequirements = z.object({
+  limits: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  requests: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
+
+export const GlassClusterSpec = z.object({
+  replicas: z.number().int().min(0).max(1000).default(2),
+  image: z.string().min(1).default('ghcr.io/glass-dev/glass:0.1.0'),
+  resources: ResourceRequirements.optional(),
+  /** Guest worker threads per runtime pod. */
+  workers: z.number().int().min(1).max(64).default(2),
+  router: RouterSpec.prefault({}),
+  state: StateSpec.optional(),
+});
+export type GlassClusterSpec = z.infer<typeof GlassClusterSpec>;
+
+export const GlassClusterStatus = z.object({
+  observedGeneration: z.number().int().optional(),
+  conditions: z.array(Condition).optional(),
+  readyReplicas: z.number().int().optional(),
+  routerService: z.string().optional(),
+});
+
+export const GlassCluster = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(GLASS_CLUSTER_KIND),
+  metadata: ObjectMeta,
+  spec: GlassClusterSpec,
+  status: GlassClusterStatus.optional(),
+});
+export type GlassCluster = z.infer<typeof GlassCluster>;

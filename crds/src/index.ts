@@ -1,0 +1,6 @@
+export * from './common.js';
+export * from './conditions.js';
+export * from './configmap.js';
+export * from './faaslet.js';
+export * from './glasscluster.js';
+export * from './manifests.js';

@@ -1,0 +1,183 @@
+import { GuestImports, type InvocationContext } from './guest-imports.js';
+import { ArgumentError, argsFromText, toWasmArgs } from './numeric-args.js';
+import type {
+  ExportSignature,
+  FaasletDefinition,
+  FailureKind,
+  InvokeConflict,
+  InvokeDone,
+  InvokeFailed,
+  InvokeRequest,
+} from './protocol.js';
+import { Transaction } from './transaction.js';
+import { ConflictAbort, type WorkerStateCache } from './worker-cache.js';
+import { WasiRunner, WasiExit } from './wasi-runner.js';
+import { WASM_PAGE_BYTES } from '../wasm/memory-cap.js';
+
+interface LoadedGuest {
+  definition: FaasletDefinition;
+  exports: Map<string, ExportSignature>;
+  idle: WebAssembly.Instance[];
+}
+
+class NotFound extends Error {}
+
+/** Nested `call` results the guest sees as negative numbers (docs/adr/0002-guest-abi.md). */
+const CALL_UNKNOWN = -1;
+const CALL_TRAPPED = -2;
+const CALL_TOO_DEEP = -3;
+const MAX_CALL_DEPTH = 8;
+
+const encoder = new TextEncoder();
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+function memoryOf(instance: WebAssembly.Instance): WebAssembly.Memory | undefined {
+  const memory = instance.exports.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+/**
+ * Runs invocations inside a guest worker: instances are pooled per Faaslet and reused; a
+ * trapped instance is dropped, never returned to the pool; state goes through a Transaction.
+ */
+export class GuestExecutor {
+  private readonly guests = new Map<string, LoadedGuest>();
+  private readonly imports = new GuestImports((f, e, input) => this.nestedCall(f, e, input));
+  private readonly wasi = new WasiRunner();
+
+  constructor(private readonly cache: WorkerStateCache) {}
+
+  async load(definition: FaasletDefinition): Promise<void> {
+    if (definition.abi === 'wasi-command') await this.wasi.ready();
+    const exports = new Map(definition.exports.map((e) => [e.name, e]));
+    this.guests.set(definition.name, { definition, exports, idle: [] });
+  }
+
+  unload(name: string): void {
+    this.guests.delete(name);
+  }
+
+  /** Live pooled instances, for the instance-count metric. */
+  instanceCount(): number {
+    let count = 0;
+    for (const guest of this.guests.values()) count += guest.idle.length;
+    return count;
+  }
+
+  invoke(request: InvokeRequest): InvokeDone | InvokeFailed | InvokeConflict {
+    if (request.clearCache) this.cache.clear();
+    this.cache.apply(request.updates);
+    const txn = new Transaction(this.cache);
+    const guest = this.guests.get(request.faaslet);
+    if (!guest) return this.failed(request.id, 'not-found', `unknown Faaslet ${request.faaslet}`, []);
+    const ctx = this.context(guest.definition, txn, request.input, 0);
+    try {
+      this.run(guest, request.export, request.args, ctx);
+      const { reads, writes } = txn.finish();
+      const output = concat(ctx.output, ctx.outputBytes);
+      return { type: 'done', id: request.id, reads, writes, output, logs: ctx.logs };
+    } catch (error) {
+      if (error instanceof ConflictAbort) return { type: 'conflict', id: request.id, keys: error.keys };
+      const { kind, message } = this.classify(error, guest.definition, ctx);
+      return this.failed(request.id, kind, message, ctx.logs);
+    } finally {
+      this.imports.current = undefined;
+    }
+  }
+
+  private failed(id: number, kind: FailureKind, message: string, logs: InvokeFailed['logs']): InvokeFailed {
+    return { type: 'failed', id, kind, message, logs };
+  }
+
+  private context(
+    faaslet: FaasletDefinition,
+    txn: Transaction,
+    input: Uint8Array,
+    depth: number,
+  ): InvocationContext {
+    return {
+      faaslet,
+      memory: undefined,
+      txn,
+      input,
+      output: [],
+      outputBytes: 0,
+      logs: [],
+      lastCallResult: new Uint8Array(0),
+      depth,
+    };
+  }
+
+  private run(guest: LoadedGuest, exportName: string, args: string[], ctx: InvocationContext): void {
+    if (guest.definition.abi === 'wasi-command') {
+      this.wasi.run(guest.definition, this.imports, ctx);
+      return;
+    }
+    const signature = guest.exports.get(exportName);
+    if (!signature) throw new NotFound(`Faaslet ${guest.definition.name} has no export ${exportName}`);
+    const instance = guest.idle.pop() ?? new WebAssembly.Instance(guest.definition.module, this.imports.importObject());
+    ctx.memory = memoryOf(instance);
+    this.imports.current = ctx;
+    const fn = instance.exports[exportName] as (...a: (number | bigint)[]) => unknown;
+    const result = fn(...toWasmArgs(signature, args));
+    if (signature.results.length > 0) {
+      ctx.output = [encoder.encode(String(result))];
+      ctx.outputBytes = ctx.output[0]?.length ?? 0;
+    }
+    // Only an instance that returned normally goes back: a trapped one may be half-updated.
+    if (guest.idle.length < guest.definition.maxInstances) guest.idle.push(instance);
+  }
+
+  private nestedCall(faaslet: string, exportName: string, input: Uint8Array): Uint8Array | number {
+    const caller = this.imports.current;
+    if (!caller) return CALL_UNKNOWN;
+    if (caller.depth + 1 >= MAX_CALL_DEPTH) return CALL_TOO_DEEP;
+    const guest = this.guests.get(faaslet);
+    const signature = guest?.exports.get(exportName);
+    if (!guest || (!signature && guest.definition.abi === 'glass')) return CALL_UNKNOWN;
+    const ctx = this.context(guest.definition, caller.txn, input, caller.depth + 1);
+    const savepoint = caller.txn.savepoint();
+    try {
+      const args = signature && signature.params.length > 0 ? argsFromText(new TextDecoder().decode(input)) : [];
+      this.run(guest, exportName, args, ctx);
+      return concat(ctx.output, ctx.outputBytes);
+    } catch (error) {
+      if (error instanceof ConflictAbort) throw error;
+      caller.txn.rollback(savepoint);
+      const { message } = this.classify(error, guest.definition, ctx);
+      caller.logs.push({ level: 3, faaslet, message: `nested call ${exportName} failed: ${message}` });
+      return CALL_TRAPPED;
+    } finally {
+      caller.logs.push(...ctx.logs);
+      this.imports.current = caller;
+    }
+  }
+
+  private classify(
+    error: unknown,
+    definition: FaasletDefinition,
+    ctx: InvocationContext,
+  ): { kind: FailureKind; message: string } {
+    const text = error instanceof Error ? error.message : String(error);
+    if (error instanceof NotFound) return { kind: 'not-found', message: text };
+    if (error instanceof ArgumentError) return { kind: 'bad-input', message: text };
+    if (error instanceof WasiExit) return { kind: 'exit', message: text };
+    const memory = ctx.memory?.buffer.byteLength ?? 0;
+    if (memory + WASM_PAGE_BYTES > definition.memoryBytes) {
+      const mib = (definition.memoryBytes / 1024 / 1024).toFixed(0);
+      return { kind: 'memory-limit', message: `memory limit of ${mib} MiB reached (memory.grow refused), then trap: ${text}` };
+    }
+    // Wasm traps (RuntimeError), host faults, bad state values, stack overflow: all traps.
+    return { kind: 'trap', message: `trap: ${text}` };
+  }
+}

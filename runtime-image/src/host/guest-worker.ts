@@ -1,0 +1,170 @@
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type {
+  FetchReply,
+  FromWorker,
+  InvokeRequest,
+  StateKey,
+  ToWorker,
+  VersionedEntry,
+  WorkerData,
+} from './protocol.js';
+
+/** An invocation handed to a worker and not yet answered. */
+export interface Dispatched {
+  request: Omit<InvokeRequest, 'type' | 'updates' | 'clearCache'>;
+  timeoutMs: number;
+  namespace: string;
+  settle(outcome: WorkerOutcome): void;
+  /** How many workers died under it; a request that kills two is failed, not retried forever. */
+  crashes: number;
+}
+
+export type WorkerOutcome =
+  | (Extract<FromWorker, { type: 'done' | 'failed' | 'conflict' }> & { workerUid: string })
+  | { type: 'timeout' }
+  | { type: 'crashed'; message: string };
+
+/** Above this many pending updates, telling the worker to drop its cache is cheaper. */
+const MAX_PENDING_UPDATES = 4096;
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/**
+ * The main thread's handle on one guest worker thread: what was sent to it, in order (the
+ * worker runs invocations FIFO, so the oldest is the one running), and the state updates it
+ * has not seen yet.
+ */
+export class GuestWorker {
+  readonly outstanding: Dispatched[] = [];
+  /** When the invocation at the head of `outstanding` started running, as far as we know. */
+  headSince = 0;
+  alive = true;
+  idleSince: number;
+  private readonly pendingUpdates = new Map<StateKey, VersionedEntry>();
+  private clearCache = false;
+  private readonly worker: Worker;
+  private readonly fetchFlag = new Int32Array(new SharedArrayBuffer(4));
+  private readonly fetchPort;
+  private readonly loadWaiters = new Map<string, (error: string | undefined) => void>();
+
+  constructor(
+    readonly uid: string,
+    private readonly now: () => number,
+    private readonly events: {
+      fetch(keys: StateKey[], reads: [StateKey, string][]): FetchReply | Promise<FetchReply>;
+      settled(worker: GuestWorker): void;
+      exited(worker: GuestWorker, reason: string): void;
+    },
+  ) {
+    const channel = new MessageChannel();
+    this.fetchPort = channel.port1;
+    const data: WorkerData = { uid, fetchFlag: this.fetchFlag.buffer as SharedArrayBuffer, fetchPort: channel.port2 };
+    this.worker = new Worker(WORKER_URL, { workerData: data, transferList: [channel.port2] });
+    this.worker.on('message', (message: FromWorker) => {
+      this.onMessage(message);
+    });
+    this.worker.on('error', (error) => {
+      this.markDead(`worker error: ${error.message}`);
+    });
+    this.worker.on('exit', (code) => {
+      this.markDead(`worker exited with code ${code}`);
+    });
+    this.idleSince = now();
+  }
+
+  load(message: Extract<ToWorker, { type: 'load' }>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.loadWaiters.set(message.definition.name, (error) => {
+        if (error) reject(new Error(error));
+        else resolve();
+      });
+      this.worker.postMessage(message);
+    });
+  }
+
+  unload(name: string): void {
+    this.worker.postMessage({ type: 'unload', name } satisfies ToWorker);
+  }
+
+  dispatch(item: Dispatched, extraUpdates: VersionedEntry[]): void {
+    for (const entry of extraUpdates) this.pendingUpdates.set(entry[0], entry);
+    const message: InvokeRequest = {
+      type: 'invoke',
+      ...item.request,
+      updates: [...this.pendingUpdates.values()],
+      clearCache: this.clearCache,
+    };
+    this.pendingUpdates.clear();
+    this.clearCache = false;
+    if (this.outstanding.length === 0) this.headSince = this.now();
+    this.outstanding.push(item);
+    this.worker.postMessage(message);
+  }
+
+  /** Another party committed these: the worker's cached copies are stale now. */
+  noteForeignWrites(entries: VersionedEntry[]): void {
+    if (this.clearCache) return;
+    for (const entry of entries) this.pendingUpdates.set(entry[0], entry);
+    if (this.pendingUpdates.size > MAX_PENDING_UPDATES) {
+      this.pendingUpdates.clear();
+      this.clearCache = true;
+    }
+  }
+
+  /** Our own commit supersedes any queued update of the same keys. */
+  noteOwnWrites(entries: VersionedEntry[]): void {
+    for (const entry of entries) this.pendingUpdates.delete(entry[0]);
+  }
+
+  isStuck(stuckMs: number): boolean {
+    return this.outstanding.length > 0 && this.now() - this.headSince > stuckMs;
+  }
+
+  /** Ends the thread (a guest stuck in a loop can be stopped no other way) and returns what it held. */
+  kill(reason: string): Dispatched[] {
+    const held = this.outstanding.splice(0);
+    this.markDead(reason);
+    void this.worker.terminate();
+    return held;
+  }
+
+  private markDead(reason: string): void {
+    if (!this.alive) return;
+    this.alive = false;
+    for (const waiter of this.loadWaiters.values()) waiter(reason);
+    this.loadWaiters.clear();
+    this.events.exited(this, reason);
+  }
+
+  private onMessage(message: FromWorker): void {
+    if (!this.alive) return;
+    switch (message.type) {
+      case 'fetch':
+        void this.answerFetch(message.keys, message.reads);
+        return;
+      case 'loaded':
+        this.loadWaiters.get(message.name)?.(message.error);
+        this.loadWaiters.delete(message.name);
+        return;
+      default:
+        this.settleHead({ ...message, workerUid: this.uid });
+    }
+  }
+
+  private settleHead(outcome: WorkerOutcome & { id: number }): void {
+    const index = this.outstanding.findIndex((d) => d.request.id === outcome.id);
+    const [item] = index >= 0 ? this.outstanding.splice(index, 1) : [];
+    this.headSince = this.now();
+    if (this.outstanding.length === 0) this.idleSince = this.headSince;
+    item?.settle(outcome);
+    this.events.settled(this);
+  }
+
+  private async answerFetch(keys: StateKey[], reads: [StateKey, string][]): Promise<void> {
+    const reply = await this.events.fetch(keys, reads);
+    if (!this.alive) return;
+    this.fetchPort.postMessage(reply);
+    Atomics.store(this.fetchFlag, 0, 1);
+    Atomics.notify(this.fetchFlag, 0);
+  }
+}

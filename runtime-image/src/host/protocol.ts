@@ -1,0 +1,116 @@
+// Messages between the runtime's main thread (HTTP, state, commits) and its guest workers.
+// Everything here crosses postMessage, so it is plain data (plus WebAssembly.Module).
+import type { Abi, Durability } from '@glass/crds';
+import type { ValueType } from '../wasm/module-info.js';
+
+export interface ExportSignature {
+  name: string;
+  params: ValueType[];
+  results: ValueType[];
+}
+
+/** A Faaslet as the host runs it: resolved, compiled, with its limits in plain numbers. */
+export interface FaasletDefinition {
+  name: string;
+  namespace: string;
+  durability: Durability;
+  abi: Abi;
+  digest: string;
+  module: WebAssembly.Module;
+  /** Callable exports; for `wasi-command` only `_start`. */
+  exports: ExportSignature[];
+  timeoutMs: number;
+  memoryBytes: number;
+  maxInstances: number;
+  maxConcurrency: number;
+  env: Record<string, string>;
+  args: string[];
+}
+
+/** `namespace/key`: namespaces are DNS labels, so the first `/` always splits them. */
+export type StateKey = string;
+
+/** A key's value and version; value null means absent. Version '' means "never written". */
+export type VersionedEntry = [key: StateKey, value: Uint8Array | null, version: string];
+
+export interface InvokeRequest {
+  type: 'invoke';
+  id: number;
+  faaslet: string;
+  export: string;
+  input: Uint8Array;
+  /** Numeric arguments as decimal text (i64 needs more than a double). */
+  args: string[];
+  /** Fresh values the main thread knows this worker's cache lacks. */
+  updates: VersionedEntry[];
+  /** Drop the whole cache first (too many updates were pending to send one by one). */
+  clearCache: boolean;
+}
+
+export type ToWorker =
+  | { type: 'load'; definition: FaasletDefinition }
+  | { type: 'unload'; name: string }
+  | InvokeRequest;
+
+export interface GuestLog {
+  level: number;
+  faaslet: string;
+  message: string;
+}
+
+export interface InvokeDone {
+  type: 'done';
+  id: number;
+  /** Every key read, with the version seen: validated at commit. */
+  reads: [StateKey, string][];
+  /** Every key written, with the new version this worker assigned. */
+  writes: VersionedEntry[];
+  output: Uint8Array;
+  logs: GuestLog[];
+}
+
+export type FailureKind = 'trap' | 'memory-limit' | 'bad-input' | 'not-found' | 'exit';
+
+export interface InvokeFailed {
+  type: 'failed';
+  id: number;
+  kind: FailureKind;
+  message: string;
+  logs: GuestLog[];
+}
+
+/** The transaction saw a value that changed under it; the main thread retries it. */
+export interface InvokeConflict {
+  type: 'conflict';
+  id: number;
+  keys: StateKey[];
+}
+
+/** A synchronous read of keys missing from the worker's cache (the worker blocks). */
+export interface FetchRequest {
+  type: 'fetch';
+  id: number;
+  keys: StateKey[];
+  /** The reads so far, validated first so a guest never sees an inconsistent snapshot. */
+  reads: [StateKey, string][];
+}
+
+export type FetchReply = { ok: true; entries: VersionedEntry[] } | { ok: false; stale: StateKey[] };
+
+export type FromWorker =
+  | { type: 'loaded'; name: string; error?: string }
+  | InvokeDone
+  | InvokeFailed
+  | InvokeConflict
+  | FetchRequest;
+
+export interface WorkerData {
+  /** Unique per worker incarnation: the prefix of every version this worker assigns. */
+  uid: string;
+  fetchFlag: SharedArrayBuffer;
+  fetchPort: import("node:worker_threads").MessagePort;
+}
+
+export function stateKey(namespace: string, key: string): StateKey {
+  return `${namespace}/${key}`;
+}

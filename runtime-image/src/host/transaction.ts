@@ -1,0 +1,83 @@
+import type { StateKey, VersionedEntry } from './protocol.js';
+import type { WorkerStateCache } from './worker-cache.js';
+
+/** A guest-visible error in a state operation (bad stored value): it traps the guest. */
+export class StateValueError extends Error {}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * One invocation's transaction, on the worker: reads see the cache (a snapshot validated at
+ * commit), writes are buffered and leave the worker only if the guest returns normally.
+ */
+export class Transaction {
+  readonly reads = new Map<StateKey, string>();
+  readonly writes = new Map<StateKey, Uint8Array | null>();
+
+  constructor(private readonly cache: WorkerStateCache) {}
+
+  get(key: StateKey): Uint8Array | null {
+    const written = this.writes.get(key);
+    if (written !== undefined || this.writes.has(key)) return written ?? null;
+    const entry = this.cache.lookup(key, this.reads);
+    if (!this.reads.has(key)) this.reads.set(key, entry.version);
+    return entry.value;
+  }
+
+  set(key: StateKey, value: Uint8Array): void {
+    this.writes.set(key, value);
+  }
+
+  delete(key: StateKey): boolean {
+    const existed = this.get(key) !== null;
+    this.writes.set(key, null);
+    return existed;
+  }
+
+  /** Redis `INCRBY` semantics: the value is decimal text, absent counts as 0. */
+  increment(key: StateKey, delta: bigint): bigint {
+    const current = this.get(key);
+    let value = 0n;
+    if (current !== null) {
+      const text = decoder.decode(current);
+      if (!/^-?[0-9]+$/.test(text)) {
+        throw new StateValueError(`value of ${key} is not an integer`);
+      }
+      value = BigInt(text);
+    }
+    const next = value + delta;
+    this.set(key, encoder.encode(next.toString()));
+    return next;
+  }
+
+  append(key: StateKey, bytes: Uint8Array): number {
+    const current = this.get(key) ?? new Uint8Array(0);
+    const next = new Uint8Array(current.length + bytes.length);
+    next.set(current);
+    next.set(bytes, current.length);
+    this.set(key, next);
+    return next.length;
+  }
+
+  /** The buffered writes, to undo a nested call that trapped. */
+  savepoint(): Map<StateKey, Uint8Array | null> {
+    return new Map(this.writes);
+  }
+
+  rollback(savepoint: Map<StateKey, Uint8Array | null>): void {
+    this.writes.clear();
+    for (const [key, value] of savepoint) this.writes.set(key, value);
+  }
+
+  /** Versions the writes and records them in the cache, where later invocations read them. */
+  finish(): { reads: [StateKey, string][]; writes: VersionedEntry[] } {
+    const writes: VersionedEntry[] = [];
+    for (const [key, value] of this.writes) {
+      // Absence has the one version '': a deleted key reads the same as one never written.
+      writes.push([key, value, value === null ? '' : this.cache.nextVersion()]);
+    }
+    this.cache.install(writes);
+    return { reads: [...this.reads], writes };
+  }
+}

@@ -1,0 +1,61 @@
+import type { FetchReply, StateKey, VersionedEntry } from './protocol.js';
+
+interface CachedValue {
+  value: Uint8Array | null;
+  version: string;
+}
+
+/** Thrown through the guest's frames when it read a value that changed: the main thread retries. */
+export class ConflictAbort extends Error {
+  constructor(readonly keys: StateKey[]) {
+    super(`conflict on ${keys.join(', ')}`);
+  }
+}
+
+export type SyncFetch = (keys: StateKey[], reads: [StateKey, string][]) => FetchReply;
+
+const MAX_CACHED_KEYS = 100_000;
+
+/**
+ * A worker's view of state: values it read or wrote, each with a version that is unique in
+ * the whole pod (`uid.seq`). The view may be stale or speculative (a write whose commit the
+ * main thread has not validated yet); that is safe because every commit is validated by
+ * version on the main thread, and a version that never committed never matches.
+ */
+export class WorkerStateCache {
+  private readonly entries = new Map<StateKey, CachedValue>();
+  private sequence = 0;
+
+  constructor(
+    private readonly uid: string,
+    private readonly fetch: SyncFetch,
+  ) {}
+
+  apply(updates: VersionedEntry[]): void {
+    for (const [key, value, version] of updates) this.entries.set(key, { value, version });
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  nextVersion(): string {
+    this.sequence++;
+    return `${this.uid}.${this.sequence}`;
+  }
+
+  /** The cached entry, or a synchronous fetch from the main thread that first validates `reads`. */
+  lookup(key: StateKey, reads: Map<StateKey, string>): CachedValue {
+    const cached = this.entries.get(key);
+    if (cached) return cached;
+    const reply = this.fetch([key], [...reads]);
+    if (!reply.ok) throw new ConflictAbort(reply.stale);
+    this.apply(reply.entries);
+    return this.entries.get(key) ?? { value: null, version: '' };
+  }
+
+  install(writes: VersionedEntry[]): void {
+    if (this.entries.size > MAX_CACHED_KEYS) this.entries.clear();
+    this.apply(writes);
+  }
+}

@@ -1,0 +1,243 @@
+import { GuestWorker, type Dispatched, type WorkerOutcome } from './guest-worker.js';
+import type { FaasletDefinition, FetchReply, InvokeRequest, StateKey, VersionedEntry } from './protocol.js';
+
+export interface WorkerPoolOptions {
+  /** Worker threads kept running. */
+  size: number;
+  /** Extra threads started while every worker is stuck in a long invocation. */
+  maxSpares: number;
+  /** Invocations queued on one worker at once: enough to pipeline, few enough to spread. */
+  window: number;
+  /** A worker whose current invocation has run this long gets no new work. */
+  stuckMs: number;
+  /** A spare worker idle this long is stopped. */
+  spareIdleMs: number;
+  fetch(keys: StateKey[], reads: [StateKey, string][]): FetchReply | Promise<FetchReply>;
+  now?: () => number;
+  /** Makes worker ids (and so the versions they assign) unique beyond this process. */
+  uidPrefix: string;
+  onWorkerExit?: (uid: string, reason: string) => void;
+}
+
+interface Waiting {
+  item: Dispatched;
+  updates: VersionedEntry[];
+}
+
+/**
+ * Guest worker threads and the invocations queued for them. The main thread never runs
+ * guest code: a guest that loops forever occupies one worker until its deadline, when that
+ * worker is terminated and replaced, while the others (and spares) keep serving.
+ */
+export class WorkerPool {
+  private readonly workers: GuestWorker[] = [];
+  private readonly starting = new Set<Promise<void>>();
+  private readonly definitions = new Map<string, FaasletDefinition>();
+  private readonly waiting: Waiting[] = [];
+  private readonly affinity = new Map<string, GuestWorker>();
+  private readonly timers = new Map<GuestWorker, NodeJS.Timeout>();
+  private readonly now: () => number;
+  private nextWorker = 0;
+  private nextId = 0;
+  private closed = false;
+  private readonly spareSweep: NodeJS.Timeout;
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.now = options.now ?? (() => performance.now());
+    this.spareSweep = setInterval(() => {
+      this.retireIdleSpares();
+    }, options.spareIdleMs).unref();
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(Array.from({ length: this.options.size }, () => this.spawn()));
+  }
+
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  /** Loads (or replaces) a Faaslet in every worker; resolves when all have it. */
+  async load(definition: FaasletDefinition): Promise<void> {
+    this.definitions.set(definition.name, definition);
+    await Promise.all(this.workers.map((w) => w.load({ type: 'load', definition })));
+  }
+
+  unload(name: string): void {
+    this.definitions.delete(name);
+    for (const worker of this.workers) worker.unload(name);
+  }
+
+  submit(
+    request: Omit<InvokeRequest, 'type' | 'updates' | 'clearCache' | 'id'>,
+    limits: { timeoutMs: number; namespace: string },
+    updates: VersionedEntry[] = [],
+  ): Promise<WorkerOutcome> {
+    return new Promise((resolve) => {
+      const item: Dispatched = {
+        request: { ...request, id: ++this.nextId },
+        timeoutMs: limits.timeoutMs,
+        namespace: limits.namespace,
+        settle: resolve,
+        crashes: 0,
+      };
+      this.enqueue(item, updates);
+    });
+  }
+
+  /** After a commit: every other worker learns the new values before its next invocation. */
+  noteCommitted(fromUid: string | undefined, writes: VersionedEntry[]): void {
+    if (writes.length === 0) return;
+    for (const worker of this.workers) {
+      if (worker.uid === fromUid) worker.noteOwnWrites(writes);
+      else worker.noteForeignWrites(writes);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.spareSweep);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    const held = this.workers.splice(0).flatMap((w) => w.kill('runtime shutting down'));
+    for (const item of [...held, ...this.waiting.splice(0).map((w) => w.item)]) {
+      item.settle({ type: 'crashed', message: 'runtime shutting down' });
+    }
+    await Promise.all(this.starting);
+  }
+
+  private enqueue(item: Dispatched, updates: VersionedEntry[]): void {
+    const worker = this.pick(item.namespace);
+    if (worker) {
+      this.send(worker, item, updates);
+      return;
+    }
+    this.waiting.push({ item, updates });
+    if (this.allStuck()) this.startSpare();
+  }
+
+  private send(worker: GuestWorker, item: Dispatched, updates: VersionedEntry[]): void {
+    this.affinity.set(item.namespace, worker);
+    worker.dispatch(item, updates);
+    this.armTimer(worker);
+  }
+
+  /**
+   * The worker that ran this namespace last keeps it while it has room, so its cache stays
+   * warm and its pipelined transactions do not conflict; otherwise the least busy one.
+   */
+  private pick(namespace: string): GuestWorker | undefined {
+    const usable = (w: GuestWorker): boolean =>
+      w.alive && w.outstanding.length < this.options.window && !w.isStuck(this.options.stuckMs);
+    const preferred = this.affinity.get(namespace);
+    if (preferred && usable(preferred)) return preferred;
+    let best: GuestWorker | undefined;
+    for (const worker of this.workers) {
+      if (usable(worker) && (!best || worker.outstanding.length < best.outstanding.length)) best = worker;
+    }
+    return best;
+  }
+
+  private allStuck(): boolean {
+    return this.workers.every((w) => !w.alive || w.isStuck(this.options.stuckMs));
+  }
+
+  private drain(): void {
+    while (this.waiting.length > 0) {
+      const next = this.waiting[0];
+      const worker = next && this.pick(next.item.namespace);
+      if (!next || !worker) break;
+      this.waiting.shift();
+      this.send(worker, next.item, next.updates);
+    }
+    if (this.waiting.length > 0 && this.allStuck()) this.startSpare();
+  }
+
+  private startSpare(): void {
+    const limit = this.options.size + this.options.maxSpares;
+    if (this.closed || this.workers.length + this.starting.size >= limit) return;
+    void this.spawn();
+  }
+
+  private spawn(): Promise<void> {
+    const worker = new GuestWorker(`${this.options.uidPrefix}.w${++this.nextWorker}`, this.now, {
+      fetch: (keys, reads) => this.options.fetch(keys, reads),
+      settled: () => {
+        this.armTimer(worker);
+        this.drain();
+      },
+      exited: (w, reason) => {
+        this.onExit(w, reason);
+      },
+    });
+    const ready = Promise.all(
+      [...this.definitions.values()].map((definition) => worker.load({ type: 'load', definition })),
+    ).then(
+      () => {
+        if (worker.alive && !this.closed) this.workers.push(worker);
+        this.drain();
+      },
+      (error: unknown) => {
+        this.options.onWorkerExit?.(worker.uid, `failed to start: ${String(error)}`);
+      },
+    );
+    const tracked = ready.finally(() => this.starting.delete(tracked));
+    this.starting.add(tracked);
+    return tracked;
+  }
+
+  /** One timer per worker, re-armed only when its head invocation changes. */
+  private armTimer(worker: GuestWorker): void {
+    const existing = this.timers.get(worker);
+    if (existing) clearTimeout(existing);
+    this.timers.delete(worker);
+    const head = worker.outstanding[0];
+    if (!head || !worker.alive) return;
+    const due = Math.max(0, worker.headSince + head.timeoutMs - this.now());
+    const timer = setTimeout(() => {
+      this.timers.delete(worker);
+      if (worker.outstanding[0] === head) this.timeOut(worker, head);
+      else this.armTimer(worker);
+    }, due);
+    this.timers.set(worker, timer);
+  }
+
+  private timeOut(worker: GuestWorker, head: Dispatched): void {
+    const held = worker.kill(`invocation ${head.request.faaslet}/${head.request.export} timed out`);
+    for (const item of held) {
+      // Only the head ran; the rest never started, and nothing commits outside the main thread.
+      if (item === head) item.settle({ type: 'timeout' });
+      else this.enqueue(item, []);
+    }
+  }
+
+  private onExit(worker: GuestWorker, reason: string): void {
+    const timer = this.timers.get(worker);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(worker);
+    const index = this.workers.indexOf(worker);
+    if (index >= 0) this.workers.splice(index, 1);
+    for (const [namespace, w] of this.affinity) if (w === worker) this.affinity.delete(namespace);
+    this.options.onWorkerExit?.(worker.uid, reason);
+    for (const item of worker.outstanding.splice(0)) {
+      item.crashes++;
+      if (item.crashes >= 2) item.settle({ type: 'crashed', message: reason });
+      else this.enqueue(item, []);
+    }
+    // Replace a serving worker; one that died while starting is not retried in a tight loop.
+    const wasServing = index >= 0;
+    if (wasServing && !this.closed && this.workers.length + this.starting.size < this.options.size) {
+      void this.spawn();
+    }
+  }
+
+  private retireIdleSpares(): void {
+    while (this.workers.length > this.options.size) {
+      const idle = this.workers.find(
+        (w) => w.outstanding.length === 0 && this.now() - w.idleSince > this.options.spareIdleMs,
+      );
+      if (!idle) return;
+      this.workers.splice(this.workers.indexOf(idle), 1);
+      idle.kill('spare worker idle');
+    }
+  }
+}

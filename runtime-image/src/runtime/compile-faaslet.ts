@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { durationToMs, quantityToBytes, type Faaslet } from '@glass/crds';
+import { HOST_IMPORTS } from '../host/guest-imports.js';
+import { isCallableSignature } from '../host/numeric-args.js';
+import type { ExportSignature, FaasletDefinition } from '../host/protocol.js';
+import { capModuleMemory, WASM_PAGE_BYTES } from '../wasm/memory-cap.js';
+import { readModuleInfo, type ImportInfo, type ModuleInfo } from '../wasm/module-info.js';
+
+/** A module Glass will not run, with a message a person can act on. */
+export class InvalidModuleError extends Error {}
+
+const WASI_MODULE = 'wasi_snapshot_preview1';
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function unsupportedImports(imports: ImportInfo[], abi: Faaslet['spec']['abi']): string[] {
+  return imports
+    .filter((i) => {
+      if (i.kind !== 'function') return true;
+      if (abi === 'wasi-command' && i.module === WASI_MODULE) return false;
+      return !(HOST_IMPORTS[i.module]?.has(i.name) ?? false);
+    })
+    .map((i) => `${i.module}.${i.name} (${i.kind})`);
+}
+
+function selectExports(info: ModuleInfo, faaslet: Faaslet): ExportSignature[] {
+  if (faaslet.spec.abi === 'wasi-command') {
+    if (!info.functions.has('_start')) throw new InvalidModuleError('a wasi-command module must export _start');
+    return [{ name: '_start', params: [], results: [] }];
+  }
+  const wanted = faaslet.spec.exports;
+  const missing = (wanted ?? []).filter((name) => !info.functions.has(name));
+  if (missing.length > 0) {
+    throw new InvalidModuleError(`spec.exports names what the module does not export: ${missing.join(', ')}`);
+  }
+  const selected: ExportSignature[] = [];
+  for (const [name, type] of info.functions) {
+    if (wanted && !wanted.includes(name)) continue;
+    if (!wanted && (name.startsWith('_') || !isCallableSignature(type.params, type.results))) continue;
+    if (!isCallableSignature(type.params, type.results)) {
+      throw new InvalidModuleError(`export ${name} has a signature Glass cannot call`);
+    }
+    selected.push({ name, params: type.params, results: type.results });
+  }
+  return selected;
+}
+
+/**
+ * Checks and compiles a Faaslet's module: it must be wasm, import only what the host
+ * provides, export memory, and fit its memory limit, whose maximum is written into the
+ * binary. Compilation is async so the HTTP thread keeps serving while a module compiles.
+ */
+export async function compileFaaslet(faaslet: Faaslet, bytes: Uint8Array): Promise<FaasletDefinition> {
+  const spec = faaslet.spec;
+  let info: ModuleInfo;
+  try {
+    info = readModuleInfo(bytes);
+  } catch (error) {
+    throw new InvalidModuleError(`not a valid WebAssembly module: ${(error as Error).message}`);
+  }
+  const unsupported = unsupportedImports(info.imports, spec.abi);
+  if (unsupported.length > 0) {
+    throw new InvalidModuleError(`imports what the host does not provide: ${unsupported.join(', ')}`);
+  }
+  if (!info.exportsMemory) throw new InvalidModuleError('module must export its memory as "memory"');
+  const memoryBytes = quantityToBytes(spec.limits.memory);
+  let capped: Uint8Array;
+  try {
+    capped = capModuleMemory(bytes, info, Math.floor(memoryBytes / WASM_PAGE_BYTES));
+  } catch (error) {
+    throw new InvalidModuleError((error as Error).message);
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(capped);
+  } catch (error) {
+    throw new InvalidModuleError(`does not compile: ${(error as Error).message}`);
+  }
+  return {
+    name: faaslet.metadata.name,
+    namespace: spec.state.namespace ?? faaslet.metadata.name,
+    durability: spec.state.durability,
+    abi: spec.abi,
+    digest: `sha256:${sha256Hex(bytes)}`,
+    module,
+    exports: selectExports(info, faaslet),
+    timeoutMs: durationToMs(spec.limits.timeout),
+    memoryBytes,
+    maxInstances: spec.limits.maxInstances,
+    maxConcurrency: spec.limits.maxConcurrency,
+    env: Object.fromEntries(spec.env.map((e) => [e.name, e.value])),
+    args: spec.args,
+  };
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import type { Faaslet, ManifestProblem } from '@glass/crds';
+import type { Logger } from 'pino';
+import type { FetchReply, StateKey, VersionedEntry } from '../host/protocol.js';
+import { WorkerPool } from '../host/worker-pool.js';
+import { LocalTier } from '../state/local-tier.js';
+import { compileFaaslet } from './compile-faaslet.js';
+import { readFaasletManifests } from './faaslet-files.js';
+import { Invoker } from './invoker.js';
+import { RuntimeMetrics } from './metrics.js';
+import { resolveModuleBytes } from './module-bytes.js';
+import { FaasletRegistry } from './registry.js';
+
+export interface RuntimeOptions {
+  workers: number;
+  log: Logger;
+  maxAttempts?: number;
+}
+
+/**
+ * One runtime pod's engine, without HTTP: the Faaslets it serves, the guest workers, the
+ * state store and the invoker. `createApp` puts HTTP in front of it.
+ */
+export class GlassRuntime {
+  readonly registry = new FaasletRegistry();
+  readonly metrics: RuntimeMetrics;
+  readonly store = new LocalTier();
+  readonly pool: WorkerPool;
+  readonly invoker: Invoker;
+  readonly log: Logger;
+  /** False while loading or draining: `/ready` answers 503. */
+  ready = false;
+  /** Prefixes worker versions, so versions from different pods can never collide. */
+  readonly bootId = randomBytes(4).toString('hex');
+
+  constructor(options: RuntimeOptions) {
+    this.log = options.log;
+    this.metrics = new RuntimeMetrics(() => this.pool.workerCount);
+    this.pool = new WorkerPool({
+      size: options.workers,
+      maxSpares: Math.max(2, options.workers),
+      window: 16,
+      stuckMs: 20,
+      spareIdleMs: 10_000,
+      fetch: (keys, reads) => this.fetch(keys, reads),
+      onWorkerExit: (uid, reason) => {
+        this.metrics.workerRestarts.inc();
+        this.log.warn({ worker: uid }, reason);
+      },
+      uidPrefix: this.bootId,
+    });
+    this.invoker = new Invoker({
+      pool: this.pool,
+      store: this.store,
+      metrics: this.metrics,
+      log: this.log,
+      maxAttempts: options.maxAttempts ?? 32,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.pool.start();
+  }
+
+  /** Loads every Faaslet in the files; returns the documents and Faaslets that were refused. */
+  async loadFiles(paths: string[]): Promise<ManifestProblem[]> {
+    const manifests = await readFaasletManifests(paths);
+    const problems = [...manifests.problems];
+    for (const { faaslet, source } of manifests.faaslets) {
+      try {
+        await this.loadFaaslet(faaslet, await resolveModuleBytes(faaslet, manifests.configMaps));
+      } catch (error) {
+        problems.push({ source, document: 0, name: faaslet.metadata.name, message: (error as Error).message });
+      }
+    }
+    return problems;
+  }
+
+  async loadFaaslet(faaslet: Faaslet, bytes: Uint8Array): Promise<void> {
+    const definition = await compileFaaslet(faaslet, bytes);
+    const durability = this.registry.durabilityOf(definition.namespace);
+    if (durability !== undefined && durability !== definition.durability) {
+      throw new Error(`namespace ${definition.namespace} is already ${durability}; this Faaslet asks for ${definition.durability}`);
+    }
+    if (definition.durability === 'global') {
+      throw new Error('durability: global needs a Redis (glass runtime --redis URL)');
+    }
+    await this.pool.load(definition);
+    this.registry.set(definition);
+    this.metrics.faaslets.set(this.registry.all().length);
+    this.log.info({ faaslet: definition.name, digest: definition.digest, exports: definition.exports.map((e) => e.name) }, 'Faaslet loaded');
+  }
+
+  /** Admin writes (the /state routes) commit like any transaction, then reach the workers. */
+  writeState(key: StateKey, value: Uint8Array | null): void {
+    const entry: VersionedEntry = [key, value, value === null ? '' : this.store.adminVersion()];
+    this.store.commit({ reads: [], writes: [entry] });
+    this.pool.noteCommitted(undefined, [entry]);
+  }
+
+  readState(key: StateKey): Uint8Array | null {
+    return this.store.read([key])[0]?.[1] ?? null;
+  }
+
+  private fetch(keys: StateKey[], reads: [StateKey, string][]): FetchReply {
+    this.metrics.stateReads.inc();
+    const stale = this.store.stale(reads);
+    if (stale.length > 0) return { ok: false, stale };
+    return { ok: true, entries: this.store.read(keys) };
+  }
+
+  async close(): Promise<void> {
+    this.ready = false;
+    await this.pool.close();
+  }
+}

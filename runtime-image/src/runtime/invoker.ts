@@ -1,0 +1,146 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { WorkerOutcome } from '../host/guest-worker.js';
+import { ArgumentError, argsFromText, checkArgs, isNumericExport } from '../host/numeric-args.js';
+import type { FaasletDefinition, VersionedEntry } from '../host/protocol.js';
+import type { WorkerPool } from '../host/worker-pool.js';
+import type { StateStore } from '../state/store.js';
+import {
+  badRequest,
+  conflict,
+  guestExit,
+  guestTrap,
+  memoryLimit,
+  notFound,
+  timeout,
+  tooManyRequests,
+  type GlassError,
+} from './errors.js';
+import type { RuntimeMetrics } from './metrics.js';
+import type { ResolvedExport } from './registry.js';
+
+export interface InvocationResult {
+  output: Uint8Array;
+  /** Numeric exports answer decimal text; bytes exports answer whatever the guest wrote. */
+  numeric: boolean;
+  attempts: number;
+}
+
+export interface InvokerDeps {
+  pool: WorkerPool;
+  store: StateStore;
+  metrics: RuntimeMetrics;
+  log: Logger;
+  /** Attempts of one invocation before a conflict answers 409. */
+  maxAttempts: number;
+}
+
+const decoder = new TextDecoder();
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+function failureError(outcome: Extract<WorkerOutcome, { type: 'failed' }>): GlassError {
+  switch (outcome.kind) {
+    case 'memory-limit':
+      return memoryLimit(outcome.message);
+    case 'bad-input':
+      return badRequest(outcome.message);
+    case 'not-found':
+      return notFound(outcome.message);
+    case 'exit':
+      return guestExit(outcome.message);
+    case 'trap':
+      return guestTrap(outcome.message);
+  }
+}
+
+/**
+ * Runs one invocation as one transaction: a worker executes the guest against its cached
+ * snapshot, the store validates and applies the commit, and a conflict re-runs it with fresh
+ * values, a bounded number of times.
+ */
+export class Invoker {
+  private readonly running = new Map<string, number>();
+
+  constructor(private readonly deps: InvokerDeps) {}
+
+  async invoke(target: ResolvedExport, body: Uint8Array, queryArgs: string[]): Promise<InvocationResult> {
+    const { definition, signature } = target;
+    const numeric = isNumericExport(signature);
+    const args = numeric ? (queryArgs.length > 0 ? queryArgs : argsFromText(decoder.decode(body))) : [];
+    if (numeric) {
+      try {
+        checkArgs(signature, args);
+      } catch (error) {
+        throw badRequest((error as ArgumentError).message);
+      }
+    }
+    const running = this.running.get(definition.name) ?? 0;
+    if (running >= definition.maxConcurrency) {
+      throw tooManyRequests(`Faaslet ${definition.name} is at its limit of ${definition.maxConcurrency} concurrent invocations`);
+    }
+    this.running.set(definition.name, running + 1);
+    this.deps.metrics.inFlight.inc();
+    try {
+      const { output, attempts } = await this.runToCommit(definition, signature.name, numeric ? new Uint8Array(0) : body, args);
+      return { output, numeric, attempts };
+    } finally {
+      this.running.set(definition.name, (this.running.get(definition.name) ?? 1) - 1);
+      this.deps.metrics.inFlight.dec();
+    }
+  }
+
+  private async runToCommit(
+    definition: FaasletDefinition,
+    exportName: string,
+    input: Uint8Array,
+    args: string[],
+  ): Promise<{ output: Uint8Array; attempts: number }> {
+    const { pool, store, metrics, maxAttempts } = this.deps;
+    let updates: VersionedEntry[] = [];
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const outcome = await pool.submit(
+        { faaslet: definition.name, export: exportName, input, args },
+        { timeoutMs: definition.timeoutMs, namespace: definition.namespace },
+        updates,
+      );
+      if (outcome.type === 'done') {
+        this.forwardLogs(outcome.logs);
+        const result = await store.commit({ reads: outcome.reads, writes: outcome.writes });
+        if (result.ok) {
+          metrics.commits.inc({ result: 'committed' });
+          pool.noteCommitted(outcome.workerUid, outcome.writes);
+          return { output: outcome.output, attempts: attempt };
+        }
+        // The worker cached this attempt's writes speculatively: refresh those keys too.
+        updates = await store.read([...result.stale, ...outcome.writes.map(([key]) => key)]);
+      } else if (outcome.type === 'conflict') {
+        updates = await store.read(outcome.keys);
+      } else {
+        throw this.failure(definition, exportName, outcome);
+      }
+      metrics.commits.inc({ result: 'conflict' });
+      // Most conflicts clear with the fresh values; a jittered pause breaks lock-step retries.
+      if (attempt > 2) await delay(Math.random() * attempt);
+    }
+    throw conflict(`transaction on namespace ${definition.namespace} gave up after ${maxAttempts} conflicting attempts`);
+  }
+
+  private failure(definition: FaasletDefinition, exportName: string, outcome: Exclude<WorkerOutcome, { type: 'done' | 'conflict' }>): GlassError {
+    switch (outcome.type) {
+      case 'failed':
+        this.forwardLogs(outcome.logs);
+        return failureError(outcome);
+      case 'timeout':
+        return timeout(`${definition.name}/${exportName} ran past its timeout of ${definition.timeoutMs} ms and was stopped`);
+      case 'crashed':
+        return guestTrap(`the guest worker ended: ${outcome.message}`);
+    }
+  }
+
+  private forwardLogs(logs: { level: number; faaslet: string; message: string }[]): void {
+    for (const entry of logs) {
+      const level = LOG_LEVELS[entry.level] ?? 'info';
+      this.deps.log[level]({ faaslet: entry.faaslet }, entry.message);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The runtime pod's Prometheus metrics, on a registry of its own (several runtimes may share a process in tests). */
+export class RuntimeMetrics {
+  readonly registry = new Registry();
+  readonly invocations = new Counter({
+    name: 'glass_invocations_total',
+    help: 'Invocations by Faaslet, export and outcome (ok or an error code)',
+    labelNames: ['faaslet', 'export', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'glass_invocation_duration_seconds',
+    help: 'Invocation latency from request to committed answer',
+    labelNames: ['faaslet'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  readonly commits = new Counter({
+    name: 'glass_state_commits_total',
+    help: 'State commits by result: committed, or conflict (retried)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly stateReads = new Counter({
+    name: 'glass_state_fetches_total',
+    help: 'Synchronous state fetches by guest workers (reads that missed their cache)',
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: 'glass_errors_total',
+    help: 'Errors answered, by code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly workers: Gauge;
+  readonly workerRestarts = new Counter({
+    name: 'glass_worker_restarts_total',
+    help: 'Guest worker threads that ended (timeouts kill their worker)',
+    registers: [this.registry],
+  });
+  readonly faaslets = new Gauge({
+    name: 'glass_faaslets_loaded',
+    help: 'Faaslets this pod serves',
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'glass_invocations_in_flight',
+    help: 'Invocations running or queued',
+    registers: [this.registry],
+  });
+
+  constructor(workerCount: () => number) {
+    collectDefaultMetrics({ register: this.registry });
+    this.workers = new Gauge({
+      name: 'glass_workers',
+      help: 'Guest worker threads running',
+      registers: [this.registry],
+      collect() {
+        this.set(workerCount());
+      },
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import type { ConfigMap, Faaslet } from '@glass/crds';
+import { InvalidModuleError, sha256Hex } from './compile-faaslet.js';
+
+/** The module's bytes from wherever its spec says: a ConfigMap key, a pinned URL, or inline. */
+export async function resolveModuleBytes(
+  faaslet: Faaslet,
+  configMaps: ReadonlyMap<string, ConfigMap>,
+): Promise<Uint8Array> {
+  const source = faaslet.spec.module;
+  if (source.inline !== undefined) return new Uint8Array(Buffer.from(source.inline, 'base64'));
+  if (source.configMapRef) {
+    const { name, key } = source.configMapRef;
+    const configMap = configMaps.get(name);
+    if (!configMap) throw new InvalidModuleError(`ConfigMap ${name} not found`);
+    const data = configMap.binaryData?.[key];
+    if (data === undefined) throw new InvalidModuleError(`ConfigMap ${name} has no binaryData key ${key}`);
+    return new Uint8Array(Buffer.from(data, 'base64'));
+  }
+  if (source.url !== undefined) {
+    const response = await fetch(source.url);
+    if (!response.ok) throw new InvalidModuleError(`fetching ${source.url} answered ${response.status}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const digest = sha256Hex(bytes);
+    if (digest !== source.sha256) {
+      throw new InvalidModuleError(`${source.url} has sha256 ${digest}, the spec pins ${source.sha256 ?? ''}`);
+    }
+    return bytes;
+  }
+  throw new InvalidModuleError('spec.module names no source');
+}

@@ -1,0 +1,52 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ManifestProblem } from '@glass/crds';
+import type { Logger } from 'pino';
+import type { RuntimeConfig } from '../config/runtime-config.js';
+import { createApp } from '../http/app.js';
+import { GlassRuntime } from './glass-runtime.js';
+
+export interface RunningRuntime {
+  runtime: GlassRuntime;
+  server: Server;
+  port: number;
+  problems: ManifestProblem[];
+  close(): Promise<void>;
+}
+
+export function describeProblem(p: ManifestProblem): string {
+  const where = p.document > 0 ? `${p.source} (document ${p.document})` : p.source;
+  return `${where}${p.name ? `: ${p.name}` : ''}: ${p.message}`;
+}
+
+/** Starts a runtime pod: workers, Faaslets, then HTTP; `/ready` turns true once all loaded. */
+export async function serveRuntime(config: RuntimeConfig, log: Logger): Promise<RunningRuntime> {
+  const runtime = new GlassRuntime({ workers: config.workers, log });
+  await runtime.start();
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const podName = config.podName ?? `${config.host}:${port}`;
+  server.on('request', createApp({ runtime, maxBodyBytes: config.maxBodyBytes, podName }).callback());
+  // Keep-alive longer than the router's idle timeout, so the router closes idle sockets first.
+  server.keepAliveTimeout = 65_000;
+  const problems = await runtime.loadFiles(config.faaslets);
+  for (const problem of problems) log.error(describeProblem(problem));
+  runtime.ready = true;
+  log.info({ port, faaslets: runtime.registry.all().map((d) => d.name) }, 'runtime ready');
+  return {
+    runtime,
+    server,
+    port,
+    problems,
+    async close() {
+      runtime.ready = false;
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      server.closeAllConnections();
+      await runtime.close();
+    },
+  };
+}

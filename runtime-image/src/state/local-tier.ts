@@ -1,0 +1,47 @@
+import type { StateKey, VersionedEntry } from '../host/protocol.js';
+import type { CommitOutcome, CommitRequest, StateStore } from './store.js';
+
+interface Stored {
+  value: Uint8Array;
+  version: string;
+}
+
+/**
+ * `durability: local`: the pod's memory is the store. Every commit is validated and applied
+ * synchronously on the main thread, so commits are atomic and totally ordered.
+ */
+export class LocalTier implements StateStore {
+  private readonly entries = new Map<StateKey, Stored>();
+  private adminSequence = 0;
+
+  read(keys: StateKey[]): VersionedEntry[] {
+    return keys.map((key) => {
+      const stored = this.entries.get(key);
+      return [key, stored?.value ?? null, stored?.version ?? ''];
+    });
+  }
+
+  stale(reads: [StateKey, string][]): StateKey[] {
+    return reads.filter(([key, version]) => (this.entries.get(key)?.version ?? '') !== version).map(([key]) => key);
+  }
+
+  commit(request: CommitRequest): CommitOutcome {
+    const stale = this.stale(request.reads);
+    if (stale.length > 0) return { ok: false, stale };
+    for (const [key, value, version] of request.writes) {
+      if (value === null) this.entries.delete(key);
+      else this.entries.set(key, { value, version });
+    }
+    return { ok: true };
+  }
+
+  /** A version for writes that do not come from a worker (admin API, demo seeding). */
+  adminVersion(): string {
+    this.adminSequence++;
+    return `m.${this.adminSequence}`;
+  }
+
+  keyCount(): number {
+    return this.entries.size;
+  }
+}

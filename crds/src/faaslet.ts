@@ -22,10 +22,9 @@ export const ModuleSource = z
     sha256: z.string().regex(SHA256_HEX, 'must be 64 lowercase hex digits').optional(),
     inline: z.base64().optional(),
   })
-  .refine(
-    (m) => [m.configMapRef, m.url, m.inline].filter((v) => v !== undefined).length === 1,
-    { message: 'exactly one of configMapRef, url or inline must be set' },
-  )
+  .refine((m) => [m.configMapRef, m.url, m.inline].filter((v) => v !== undefined).length === 1, {
+    message: 'exactly one of configMapRef, url or inline must be set',
+  })
   .refine((m) => m.url === undefined || m.sha256 !== undefined, {
     message: 'url requires sha256',
     path: ['sha256'],

@@ -6,7 +6,12 @@ export const GLASS_CLUSTER_KIND = 'GlassCluster';
 /** Where the router reads a request's routing key from, tried in order; the first present wins. */
 export const RoutingKeySource = z.enum(['user-id', 'session', 'function', 'client-ip']);
 export type RoutingKeySource = z.infer<typeof RoutingKeySource>;
-export const DEFAULT_ROUTING_KEYS: RoutingKeySource[] = ['user-id', 'session', 'function', 'client-ip'];
+export const DEFAULT_ROUTING_KEYS: RoutingKeySource[] = [
+  'user-id',
+  'session',
+  'function',
+  'client-ip',
+];
 
 export const RouterSpec = z.object({
   replicas: z.number().int().min(1).max(100).default(1),
@@ -27,7 +32,10 @@ export const SecretKeyRef = z.object({ name: DnsLabel, key: z.string().min(1) })
 
 export const RedisSpec = z
   .object({
-    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
     secretRef: SecretKeyRef.optional(),
   })
   .refine((r) => (r.url === undefined) !== (r.secretRef === undefined), {

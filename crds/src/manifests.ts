@@ -43,7 +43,9 @@ function nameOf(value: unknown): string | undefined {
 }
 
 function kindOf(value: unknown): unknown {
-  return typeof value === 'object' && value !== null ? (value as { kind?: unknown }).kind : undefined;
+  return typeof value === 'object' && value !== null
+    ? (value as { kind?: unknown }).kind
+    : undefined;
 }
 
 /**

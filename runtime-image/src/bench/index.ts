@@ -1,11 +1,11 @@
 // `npm run bench`: every figure is measured beside its baseline in this same run.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { printTable, type BenchRow, type BenchSuite } from './report.js';
+import { printTable, type BenchRow } from './report.js';
 import { suites } from './suites.js';
 
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];
-for (const suite of suites as BenchSuite[]) {
+for (const suite of suites) {
   if (only.length > 0 && !only.some((o) => suite.title.includes(o))) continue;
   console.log(`\n== ${suite.title}`);
   const suiteRows = await suite.run();

@@ -1,4 +1,6 @@
 import type { BenchSuite } from './report.js';
+import { routerSuite } from './router.js';
+import { runtimeSuite } from './runtime-suite.js';
 
 /** Every benchmark suite, in the order `npm run bench` runs them. */
-export const suites: BenchSuite[] = [];
+export const suites: BenchSuite[] = [runtimeSuite, routerSuite];

@@ -12,7 +12,11 @@ export function registerRuntimeCommand(program: Command): void {
     .description('run a runtime pod: the Faaslets in the given YAML files and folders, over HTTP')
     .requiredOption('--port <port>', 'HTTP port (0 picks a free one)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--faaslets <path...>', 'YAML files or folders (read recursively) with Faaslets and ConfigMaps', [])
+    .option(
+      '--faaslets <path...>',
+      'YAML files or folders (read recursively) with Faaslets and ConfigMaps',
+      [],
+    )
     .option('--faaslet <path>', 'one more YAML file or folder (repeatable)', collect, [])
     .option('--pod-name <name>', 'name sent in X-Glass-Pod (default host:port)')
     .option('--workers <n>', 'guest worker threads', '2')

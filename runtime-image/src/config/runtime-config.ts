@@ -7,7 +7,11 @@ export const RuntimeConfig = z.object({
   faaslets: z.array(z.string().min(1)).default([]),
   podName: z.string().min(1).optional(),
   workers: z.coerce.number().int().min(1).max(64).default(2),
-  maxBodyBytes: z.coerce.number().int().min(1).default(1024 * 1024),
+  maxBodyBytes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1024 * 1024),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;

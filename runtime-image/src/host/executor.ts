@@ -1,4 +1,5 @@
 import { GuestImports, type InvocationContext } from './guest-imports.js';
+import { InstancePool } from './instance-pool.js';
 import { ArgumentError, argsFromText, toWasmArgs } from './numeric-args.js';
 import type {
   ExportSignature,
@@ -17,7 +18,7 @@ import { WASM_PAGE_BYTES } from '../wasm/memory-cap.js';
 interface LoadedGuest {
   definition: FaasletDefinition;
   exports: Map<string, ExportSignature>;
-  idle: WebAssembly.Instance[];
+  instances: InstancePool;
 }
 
 class NotFound extends Error {}
@@ -60,7 +61,9 @@ export class GuestExecutor {
   async load(definition: FaasletDefinition): Promise<void> {
     if (definition.abi === 'wasi-command') await this.wasi.ready();
     const exports = new Map(definition.exports.map((e) => [e.name, e]));
-    this.guests.set(definition.name, { definition, exports, idle: [] });
+    const { module, maxInstances } = definition;
+    const instances = new InstancePool(module, this.imports.importObject(), maxInstances);
+    this.guests.set(definition.name, { definition, exports, instances });
   }
 
   unload(name: string): void {
@@ -70,16 +73,17 @@ export class GuestExecutor {
   /** Live pooled instances, for the instance-count metric. */
   instanceCount(): number {
     let count = 0;
-    for (const guest of this.guests.values()) count += guest.idle.length;
+    for (const guest of this.guests.values()) count += guest.instances.size;
     return count;
   }
 
   invoke(request: InvokeRequest): InvokeDone | InvokeFailed | InvokeConflict {
     if (request.clearCache) this.cache.clear();
-    this.cache.apply(request.updates);
+    this.cache.invalidate(request.invalidate);
     const txn = new Transaction(this.cache);
     const guest = this.guests.get(request.faaslet);
-    if (!guest) return this.failed(request.id, 'not-found', `unknown Faaslet ${request.faaslet}`, []);
+    if (!guest)
+      return this.failed(request.id, 'not-found', `unknown Faaslet ${request.faaslet}`, []);
     const ctx = this.context(guest.definition, txn, request.input, 0);
     try {
       this.run(guest, request.export, request.args, ctx);
@@ -87,7 +91,8 @@ export class GuestExecutor {
       const output = concat(ctx.output, ctx.outputBytes);
       return { type: 'done', id: request.id, reads, writes, output, logs: ctx.logs };
     } catch (error) {
-      if (error instanceof ConflictAbort) return { type: 'conflict', id: request.id, keys: error.keys };
+      if (error instanceof ConflictAbort)
+        return { type: 'conflict', id: request.id, keys: error.keys };
       const { kind, message } = this.classify(error, guest.definition, ctx);
       return this.failed(request.id, kind, message, ctx.logs);
     } finally {
@@ -95,7 +100,12 @@ export class GuestExecutor {
     }
   }
 
-  private failed(id: number, kind: FailureKind, message: string, logs: InvokeFailed['logs']): InvokeFailed {
+  private failed(
+    id: number,
+    kind: FailureKind,
+    message: string,
+    logs: InvokeFailed['logs'],
+  ): InvokeFailed {
     return { type: 'failed', id, kind, message, logs };
   }
 
@@ -118,14 +128,20 @@ export class GuestExecutor {
     };
   }
 
-  private run(guest: LoadedGuest, exportName: string, args: string[], ctx: InvocationContext): void {
+  private run(
+    guest: LoadedGuest,
+    exportName: string,
+    args: string[],
+    ctx: InvocationContext,
+  ): void {
     if (guest.definition.abi === 'wasi-command') {
       this.wasi.run(guest.definition, this.imports, ctx);
       return;
     }
     const signature = guest.exports.get(exportName);
-    if (!signature) throw new NotFound(`Faaslet ${guest.definition.name} has no export ${exportName}`);
-    const instance = guest.idle.pop() ?? new WebAssembly.Instance(guest.definition.module, this.imports.importObject());
+    if (!signature)
+      throw new NotFound(`Faaslet ${guest.definition.name} has no export ${exportName}`);
+    const instance = guest.instances.acquire();
     ctx.memory = memoryOf(instance);
     this.imports.current = ctx;
     const fn = instance.exports[exportName] as (...a: (number | bigint)[]) => unknown;
@@ -135,7 +151,7 @@ export class GuestExecutor {
       ctx.outputBytes = ctx.output[0]?.length ?? 0;
     }
     // Only an instance that returned normally goes back: a trapped one may be half-updated.
-    if (guest.idle.length < guest.definition.maxInstances) guest.idle.push(instance);
+    guest.instances.release(instance);
   }
 
   private nestedCall(faaslet: string, exportName: string, input: Uint8Array): Uint8Array | number {
@@ -148,14 +164,21 @@ export class GuestExecutor {
     const ctx = this.context(guest.definition, caller.txn, input, caller.depth + 1);
     const savepoint = caller.txn.savepoint();
     try {
-      const args = signature && signature.params.length > 0 ? argsFromText(new TextDecoder().decode(input)) : [];
+      const args =
+        signature && signature.params.length > 0
+          ? argsFromText(new TextDecoder().decode(input))
+          : [];
       this.run(guest, exportName, args, ctx);
       return concat(ctx.output, ctx.outputBytes);
     } catch (error) {
       if (error instanceof ConflictAbort) throw error;
       caller.txn.rollback(savepoint);
       const { message } = this.classify(error, guest.definition, ctx);
-      caller.logs.push({ level: 3, faaslet, message: `nested call ${exportName} failed: ${message}` });
+      caller.logs.push({
+        level: 3,
+        faaslet,
+        message: `nested call ${exportName} failed: ${message}`,
+      });
       return CALL_TRAPPED;
     } finally {
       caller.logs.push(...ctx.logs);
@@ -175,7 +198,10 @@ export class GuestExecutor {
     const memory = ctx.memory?.buffer.byteLength ?? 0;
     if (memory + WASM_PAGE_BYTES > definition.memoryBytes) {
       const mib = (definition.memoryBytes / 1024 / 1024).toFixed(0);
-      return { kind: 'memory-limit', message: `memory limit of ${mib} MiB reached (memory.grow refused), then trap: ${text}` };
+      return {
+        kind: 'memory-limit',
+        message: `memory limit of ${mib} MiB reached (memory.grow refused), then trap: ${text}`,
+      };
     }
     // Wasm traps (RuntimeError), host faults, bad state values, stack overflow: all traps.
     return { kind: 'trap', message: `trap: ${text}` };

@@ -18,7 +18,11 @@ export interface InvocationContext {
 }
 
 /** Runs export `exportName` of another Faaslet inside the same transaction. */
-export type NestedCall = (faaslet: string, exportName: string, input: Uint8Array) => Uint8Array | number;
+export type NestedCall = (
+  faaslet: string,
+  exportName: string,
+  input: Uint8Array,
+) => Uint8Array | number;
 
 export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 const MAX_LOGS = 100;
@@ -111,6 +115,8 @@ export class GuestImports {
       const message = decoder.decode(this.bytes(ptr, Math.min(len, MAX_LOG_BYTES)));
       ctx.logs.push({ level, faaslet: ctx.faaslet.name, message });
     },
+    // The ABI passes three (ptr, len) pairs as plain wasm numbers; an object is not an option.
+    // eslint-disable-next-line max-params
     call: (fp: number, fl: number, ep: number, el: number, ip: number, il: number): number => {
       const faaslet = decoder.decode(this.bytes(fp, fl));
       const exportName = decoder.decode(this.bytes(ep, el));

@@ -2,6 +2,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type {
   FetchReply,
   FromWorker,
+  InvokeOutcome,
   InvokeRequest,
   StateKey,
   ToWorker,
@@ -11,7 +12,7 @@ import type {
 
 /** An invocation handed to a worker and not yet answered. */
 export interface Dispatched {
-  request: Omit<InvokeRequest, 'type' | 'updates' | 'clearCache'>;
+  request: Omit<InvokeRequest, 'type' | 'invalidate' | 'clearCache'>;
   timeoutMs: number;
   namespace: string;
   settle(outcome: WorkerOutcome): void;
@@ -20,12 +21,12 @@ export interface Dispatched {
 }
 
 export type WorkerOutcome =
-  | (Extract<FromWorker, { type: 'done' | 'failed' | 'conflict' }> & { workerUid: string })
+  | (InvokeOutcome & { workerUid: string })
   | { type: 'timeout' }
   | { type: 'crashed'; message: string };
 
-/** Above this many pending updates, telling the worker to drop its cache is cheaper. */
-const MAX_PENDING_UPDATES = 4096;
+/** Above this many pending invalidations, telling the worker to drop its cache is cheaper. */
+const MAX_PENDING_INVALIDATIONS = 4096;
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
@@ -40,12 +41,13 @@ export class GuestWorker {
   headSince = 0;
   alive = true;
   idleSince: number;
-  private readonly pendingUpdates = new Map<StateKey, VersionedEntry>();
+  private readonly pendingInvalidations = new Set<StateKey>();
   private clearCache = false;
   private readonly worker: Worker;
   private readonly fetchFlag = new Int32Array(new SharedArrayBuffer(4));
   private readonly fetchPort;
   private readonly loadWaiters = new Map<string, (error: string | undefined) => void>();
+  private batch: InvokeRequest[] = [];
 
   constructor(
     readonly uid: string,
@@ -58,7 +60,7 @@ export class GuestWorker {
   ) {
     const channel = new MessageChannel();
     this.fetchPort = channel.port1;
-    const data: WorkerData = { uid, fetchFlag: this.fetchFlag.buffer as SharedArrayBuffer, fetchPort: channel.port2 };
+    const data: WorkerData = { uid, fetchFlag: this.fetchFlag.buffer, fetchPort: channel.port2 };
     this.worker = new Worker(WORKER_URL, { workerData: data, transferList: [channel.port2] });
     this.worker.on('message', (message: FromWorker) => {
       this.onMessage(message);
@@ -86,34 +88,40 @@ export class GuestWorker {
     this.worker.postMessage({ type: 'unload', name } satisfies ToWorker);
   }
 
-  dispatch(item: Dispatched, extraUpdates: VersionedEntry[]): void {
-    for (const entry of extraUpdates) this.pendingUpdates.set(entry[0], entry);
+  dispatch(item: Dispatched, staleKeys: StateKey[]): void {
+    for (const key of staleKeys) this.pendingInvalidations.add(key);
     const message: InvokeRequest = {
       type: 'invoke',
       ...item.request,
-      updates: [...this.pendingUpdates.values()],
+      invalidate: [...this.pendingInvalidations],
       clearCache: this.clearCache,
     };
-    this.pendingUpdates.clear();
+    this.pendingInvalidations.clear();
     this.clearCache = false;
     if (this.outstanding.length === 0) this.headSince = this.now();
     this.outstanding.push(item);
-    this.worker.postMessage(message);
+    // Everything dispatched in this event-loop turn leaves in one message.
+    if (this.batch.length === 0)
+      setImmediate(() => {
+        this.flush();
+      });
+    this.batch.push(message);
+  }
+
+  private flush(): void {
+    if (!this.alive || this.batch.length === 0) return;
+    this.worker.postMessage({ type: 'invoke-batch', requests: this.batch } satisfies ToWorker);
+    this.batch = [];
   }
 
   /** Another party committed these: the worker's cached copies are stale now. */
   noteForeignWrites(entries: VersionedEntry[]): void {
     if (this.clearCache) return;
-    for (const entry of entries) this.pendingUpdates.set(entry[0], entry);
-    if (this.pendingUpdates.size > MAX_PENDING_UPDATES) {
-      this.pendingUpdates.clear();
+    for (const [key] of entries) this.pendingInvalidations.add(key);
+    if (this.pendingInvalidations.size > MAX_PENDING_INVALIDATIONS) {
+      this.pendingInvalidations.clear();
       this.clearCache = true;
     }
-  }
-
-  /** Our own commit supersedes any queued update of the same keys. */
-  noteOwnWrites(entries: VersionedEntry[]): void {
-    for (const entry of entries) this.pendingUpdates.delete(entry[0]);
   }
 
   isStuck(stuckMs: number): boolean {
@@ -146,18 +154,22 @@ export class GuestWorker {
         this.loadWaiters.get(message.name)?.(message.error);
         this.loadWaiters.delete(message.name);
         return;
-      default:
-        this.settleHead({ ...message, workerUid: this.uid });
+      case 'outcomes':
+        for (const outcome of message.outcomes) this.settle(outcome);
+        this.headSince = this.now();
+        if (this.outstanding.length === 0) this.idleSince = this.headSince;
+        this.events.settled(this);
     }
   }
 
-  private settleHead(outcome: WorkerOutcome & { id: number }): void {
-    const index = this.outstanding.findIndex((d) => d.request.id === outcome.id);
+  private settle(outcome: InvokeOutcome): void {
+    // FIFO: the answer is almost always for the head.
+    const index =
+      this.outstanding[0]?.request.id === outcome.id
+        ? 0
+        : this.outstanding.findIndex((d) => d.request.id === outcome.id);
     const [item] = index >= 0 ? this.outstanding.splice(index, 1) : [];
-    this.headSince = this.now();
-    if (this.outstanding.length === 0) this.idleSince = this.headSince;
-    item?.settle(outcome);
-    this.events.settled(this);
+    item?.settle({ ...outcome, workerUid: this.uid });
   }
 
   private async answerFetch(keys: StateKey[], reads: [StateKey, string][]): Promise<void> {

@@ -15,7 +15,9 @@ export function argsFromText(text: string): string[] {
 function checkOne(type: ValueType, text: string, index: number): void {
   const integer = type === 'i32' || type === 'i64';
   if (!(integer ? INTEGER : NUMBER).test(text)) {
-    throw new ArgumentError(`argument ${index + 1} must be ${integer ? 'an integer' : 'a number'}, got "${text}"`);
+    throw new ArgumentError(
+      `argument ${index + 1} must be ${integer ? 'an integer' : 'a number'}, got "${text}"`,
+    );
   }
   if (type === 'i32' && (Number(text) < -(2 ** 31) || Number(text) >= 2 ** 32)) {
     throw new ArgumentError(`argument ${index + 1} is out of the i32 range: ${text}`);

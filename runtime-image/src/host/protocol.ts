@@ -41,8 +41,12 @@ export interface InvokeRequest {
   input: Uint8Array;
   /** Numeric arguments as decimal text (i64 needs more than a double). */
   args: string[];
-  /** Fresh values the main thread knows this worker's cache lacks. */
-  updates: VersionedEntry[];
+  /**
+   * Keys whose cached copies are stale (another worker committed them, or this worker's
+   * commit of them failed). Only keys, never values: a value read now could be older than
+   * this worker's own in-flight writes; a fetch at execution time cannot be.
+   */
+  invalidate: StateKey[];
   /** Drop the whole cache first (too many updates were pending to send one by one). */
   clearCache: boolean;
 }
@@ -50,7 +54,8 @@ export interface InvokeRequest {
 export type ToWorker =
   | { type: 'load'; definition: FaasletDefinition }
   | { type: 'unload'; name: string }
-  | InvokeRequest;
+  /** Invocations batched per event-loop turn: one thread wake-up for many calls. */
+  | { type: 'invoke-batch'; requests: InvokeRequest[] };
 
 export interface GuestLog {
   level: number;
@@ -97,18 +102,18 @@ export interface FetchRequest {
 
 export type FetchReply = { ok: true; entries: VersionedEntry[] } | { ok: false; stale: StateKey[] };
 
+export type InvokeOutcome = InvokeDone | InvokeFailed | InvokeConflict;
+
 export type FromWorker =
   | { type: 'loaded'; name: string; error?: string }
-  | InvokeDone
-  | InvokeFailed
-  | InvokeConflict
+  | { type: 'outcomes'; outcomes: InvokeOutcome[] }
   | FetchRequest;
 
 export interface WorkerData {
   /** Unique per worker incarnation: the prefix of every version this worker assigns. */
   uid: string;
   fetchFlag: SharedArrayBuffer;
-  fetchPort: import("node:worker_threads").MessagePort;
+  fetchPort: import('node:worker_threads').MessagePort;
 }
 
 export function stateKey(namespace: string, key: string): StateKey {

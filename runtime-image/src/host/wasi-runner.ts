@@ -26,7 +26,10 @@ export class WasiRunner {
     try {
       // wasi.instantiate() chokes on extra function imports: link the glass ones ourselves.
       const wasiImports = wasi.getImports(definition.module) as WebAssembly.Imports;
-      const instance = new WebAssembly.Instance(definition.module, { ...wasiImports, ...imports.importObject() });
+      const instance = new WebAssembly.Instance(definition.module, {
+        ...wasiImports,
+        ...imports.importObject(),
+      });
       const memory = instance.exports.memory;
       ctx.memory = memory instanceof WebAssembly.Memory ? memory : undefined;
       imports.current = ctx;
@@ -35,7 +38,11 @@ export class WasiRunner {
       const stdout = wasi.getStdoutBuffer();
       const stderr = wasi.getStderrString();
       if (stderr.length > 0) {
-        ctx.logs.push({ level: 2, faaslet: definition.name, message: stderr.slice(0, MAX_STDERR_LOG_BYTES) });
+        ctx.logs.push({
+          level: 2,
+          faaslet: definition.name,
+          message: stderr.slice(0, MAX_STDERR_LOG_BYTES),
+        });
       }
       if (status !== 0) throw new WasiExit(`exited with status ${status}`);
       ctx.output = [stdout];

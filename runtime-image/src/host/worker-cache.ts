@@ -35,6 +35,10 @@ export class WorkerStateCache {
     for (const [key, value, version] of updates) this.entries.set(key, { value, version });
   }
 
+  invalidate(keys: StateKey[]): void {
+    for (const key of keys) this.entries.delete(key);
+  }
+
   clear(): void {
     this.entries.clear();
   }

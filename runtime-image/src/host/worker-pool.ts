@@ -1,5 +1,11 @@
 import { GuestWorker, type Dispatched, type WorkerOutcome } from './guest-worker.js';
-import type { FaasletDefinition, FetchReply, InvokeRequest, StateKey, VersionedEntry } from './protocol.js';
+import type {
+  FaasletDefinition,
+  FetchReply,
+  InvokeRequest,
+  StateKey,
+  VersionedEntry,
+} from './protocol.js';
 
 export interface WorkerPoolOptions {
   /** Worker threads kept running. */
@@ -19,9 +25,12 @@ export interface WorkerPoolOptions {
   onWorkerExit?: (uid: string, reason: string) => void;
 }
 
+/** How long a conflict keeps a namespace from spreading over workers. */
+const CONTENDED_MS = 1000;
+
 interface Waiting {
   item: Dispatched;
-  updates: VersionedEntry[];
+  staleKeys: StateKey[];
 }
 
 /**
@@ -35,6 +44,8 @@ export class WorkerPool {
   private readonly definitions = new Map<string, FaasletDefinition>();
   private readonly waiting: Waiting[] = [];
   private readonly affinity = new Map<string, GuestWorker>();
+  /** Namespaces that saw a conflict lately: spreading them over workers only adds conflicts. */
+  private readonly contendedUntil = new Map<string, number>();
   private readonly timers = new Map<GuestWorker, NodeJS.Timeout>();
   private readonly now: () => number;
   private nextWorker = 0;
@@ -69,9 +80,9 @@ export class WorkerPool {
   }
 
   submit(
-    request: Omit<InvokeRequest, 'type' | 'updates' | 'clearCache' | 'id'>,
+    request: Omit<InvokeRequest, 'type' | 'invalidate' | 'clearCache' | 'id'>,
     limits: { timeoutMs: number; namespace: string },
-    updates: VersionedEntry[] = [],
+    staleKeys: StateKey[] = [],
   ): Promise<WorkerOutcome> {
     return new Promise((resolve) => {
       const item: Dispatched = {
@@ -81,17 +92,19 @@ export class WorkerPool {
         settle: resolve,
         crashes: 0,
       };
-      this.enqueue(item, updates);
+      this.enqueue(item, staleKeys);
     });
+  }
+
+  /** A transaction on `namespace` conflicted: keep the namespace on one worker for a while. */
+  noteConflict(namespace: string): void {
+    this.contendedUntil.set(namespace, this.now() + CONTENDED_MS);
   }
 
   /** After a commit: every other worker learns the new values before its next invocation. */
   noteCommitted(fromUid: string | undefined, writes: VersionedEntry[]): void {
     if (writes.length === 0) return;
-    for (const worker of this.workers) {
-      if (worker.uid === fromUid) worker.noteOwnWrites(writes);
-      else worker.noteForeignWrites(writes);
-    }
+    for (const worker of this.workers) if (worker.uid !== fromUid) worker.noteForeignWrites(writes);
   }
 
   async close(): Promise<void> {
@@ -105,19 +118,19 @@ export class WorkerPool {
     await Promise.all(this.starting);
   }
 
-  private enqueue(item: Dispatched, updates: VersionedEntry[]): void {
+  private enqueue(item: Dispatched, staleKeys: StateKey[]): void {
     const worker = this.pick(item.namespace);
     if (worker) {
-      this.send(worker, item, updates);
+      this.send(worker, item, staleKeys);
       return;
     }
-    this.waiting.push({ item, updates });
+    this.waiting.push({ item, staleKeys });
     if (this.allStuck()) this.startSpare();
   }
 
-  private send(worker: GuestWorker, item: Dispatched, updates: VersionedEntry[]): void {
+  private send(worker: GuestWorker, item: Dispatched, staleKeys: StateKey[]): void {
     this.affinity.set(item.namespace, worker);
-    worker.dispatch(item, updates);
+    worker.dispatch(item, staleKeys);
     this.armTimer(worker);
   }
 
@@ -130,9 +143,12 @@ export class WorkerPool {
       w.alive && w.outstanding.length < this.options.window && !w.isStuck(this.options.stuckMs);
     const preferred = this.affinity.get(namespace);
     if (preferred && usable(preferred)) return preferred;
+    const contended = (this.contendedUntil.get(namespace) ?? 0) > this.now();
+    if (preferred?.alive && contended && !preferred.isStuck(this.options.stuckMs)) return preferred;
     let best: GuestWorker | undefined;
     for (const worker of this.workers) {
-      if (usable(worker) && (!best || worker.outstanding.length < best.outstanding.length)) best = worker;
+      if (usable(worker) && (!best || worker.outstanding.length < best.outstanding.length))
+        best = worker;
     }
     return best;
   }
@@ -147,7 +163,7 @@ export class WorkerPool {
       const worker = next && this.pick(next.item.namespace);
       if (!next || !worker) break;
       this.waiting.shift();
-      this.send(worker, next.item, next.updates);
+      this.send(worker, next.item, next.staleKeys);
     }
     if (this.waiting.length > 0 && this.allStuck()) this.startSpare();
   }
@@ -217,7 +233,7 @@ export class WorkerPool {
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);
     for (const [namespace, w] of this.affinity) if (w === worker) this.affinity.delete(namespace);
-    this.options.onWorkerExit?.(worker.uid, reason);
+    if (!this.closed) this.options.onWorkerExit?.(worker.uid, reason);
     for (const item of worker.outstanding.splice(0)) {
       item.crashes++;
       if (item.crashes >= 2) item.settle({ type: 'crashed', message: reason });
@@ -225,7 +241,11 @@ export class WorkerPool {
     }
     // Replace a serving worker; one that died while starting is not retried in a tight loop.
     const wasServing = index >= 0;
-    if (wasServing && !this.closed && this.workers.length + this.starting.size < this.options.size) {
+    if (
+      wasServing &&
+      !this.closed &&
+      this.workers.length + this.starting.size < this.options.size
+    ) {
       void this.spawn();
     }
   }

@@ -19,7 +19,8 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 async function readBody(ctx: Koa.Context, limit: number): Promise<Uint8Array> {
   const declared = ctx.request.length;
-  if (declared > limit) throw tooLarge(`request body of ${declared} bytes is over the limit of ${limit}`);
+  if (declared > limit)
+    throw tooLarge(`request body of ${declared} bytes is over the limit of ${limit}`);
   const body = await getRawBody(ctx.req, { limit, length: declared || undefined });
   return new Uint8Array(body.buffer, body.byteOffset, body.length);
 }
@@ -32,7 +33,8 @@ function queryValues(ctx: Koa.Context): string[] {
 
 function stateKeyOf(ctx: Koa.Context): string {
   const { namespace, key } = ctx.params as { namespace: string; key: string };
-  if (!NAMESPACE.test(namespace)) throw badRequest(`namespace must be a DNS label, got "${namespace}"`);
+  if (!NAMESPACE.test(namespace))
+    throw badRequest(`namespace must be a DNS label, got "${namespace}"`);
   return stateKey(namespace, key);
 }
 
@@ -69,7 +71,10 @@ export function createApp(deps: AppDeps): Koa {
     await invoke(ctx, runtime.registry.resolve(faaslet, exportName));
   });
   router.get('/invoke/:export', async (ctx) => {
-    await invoke(ctx, runtime.registry.resolveExportOnly((ctx.params as { export: string }).export));
+    await invoke(
+      ctx,
+      runtime.registry.resolveExportOnly((ctx.params as { export: string }).export),
+    );
   });
 
   router.get('/state/:namespace/:key', (ctx) => {

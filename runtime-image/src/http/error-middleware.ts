@@ -6,7 +6,11 @@ import type { RuntimeMetrics } from '../runtime/metrics.js';
 /** Errors raised by libraries (raw-body, koa) that carry an HTTP status of their own. */
 function libraryError(error: unknown): GlassError | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { status, type, message } = error as { status?: unknown; type?: unknown; message?: unknown };
+  const { status, type, message } = error as {
+    status?: unknown;
+    type?: unknown;
+    message?: unknown;
+  };
   if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
   const code = type === 'entity.too.large' ? 'payload_too_large' : 'bad_request';
   return new GlassError(status, code, typeof message === 'string' ? message : 'bad request');

@@ -27,18 +27,22 @@ function unsupportedImports(imports: ImportInfo[], abi: Faaslet['spec']['abi']):
 
 function selectExports(info: ModuleInfo, faaslet: Faaslet): ExportSignature[] {
   if (faaslet.spec.abi === 'wasi-command') {
-    if (!info.functions.has('_start')) throw new InvalidModuleError('a wasi-command module must export _start');
+    if (!info.functions.has('_start'))
+      throw new InvalidModuleError('a wasi-command module must export _start');
     return [{ name: '_start', params: [], results: [] }];
   }
   const wanted = faaslet.spec.exports;
   const missing = (wanted ?? []).filter((name) => !info.functions.has(name));
   if (missing.length > 0) {
-    throw new InvalidModuleError(`spec.exports names what the module does not export: ${missing.join(', ')}`);
+    throw new InvalidModuleError(
+      `spec.exports names what the module does not export: ${missing.join(', ')}`,
+    );
   }
   const selected: ExportSignature[] = [];
   for (const [name, type] of info.functions) {
     if (wanted && !wanted.includes(name)) continue;
-    if (!wanted && (name.startsWith('_') || !isCallableSignature(type.params, type.results))) continue;
+    if (!wanted && (name.startsWith('_') || !isCallableSignature(type.params, type.results)))
+      continue;
     if (!isCallableSignature(type.params, type.results)) {
       throw new InvalidModuleError(`export ${name} has a signature Glass cannot call`);
     }
@@ -52,8 +56,19 @@ function selectExports(info: ModuleInfo, faaslet: Faaslet): ExportSignature[] {
  * provides, export memory, and fit its memory limit, whose maximum is written into the
  * binary. Compilation is async so the HTTP thread keeps serving while a module compiles.
  */
-export async function compileFaaslet(faaslet: Faaslet, bytes: Uint8Array): Promise<FaasletDefinition> {
+export async function compileFaaslet(
+  faaslet: Faaslet,
+  bytes: Uint8Array,
+): Promise<FaasletDefinition> {
   const spec = faaslet.spec;
+  if (!WebAssembly.validate(bytes)) {
+    // Only on this failure path: compile once more for V8's reason.
+    const reason = await WebAssembly.compile(bytes).then(
+      () => 'unknown reason',
+      (error: unknown) => (error as Error).message,
+    );
+    throw new InvalidModuleError(`not a valid WebAssembly module: ${reason}`);
+  }
   let info: ModuleInfo;
   try {
     info = readModuleInfo(bytes);
@@ -62,9 +77,12 @@ export async function compileFaaslet(faaslet: Faaslet, bytes: Uint8Array): Promi
   }
   const unsupported = unsupportedImports(info.imports, spec.abi);
   if (unsupported.length > 0) {
-    throw new InvalidModuleError(`imports what the host does not provide: ${unsupported.join(', ')}`);
+    throw new InvalidModuleError(
+      `imports what the host does not provide: ${unsupported.join(', ')}`,
+    );
   }
-  if (!info.exportsMemory) throw new InvalidModuleError('module must export its memory as "memory"');
+  if (!info.exportsMemory)
+    throw new InvalidModuleError('module must export its memory as "memory"');
   const memoryBytes = quantityToBytes(spec.limits.memory);
   let capped: Uint8Array;
   try {

@@ -12,15 +12,21 @@ export class GlassError extends Error {
   }
 }
 
-export const badRequest = (message: string): GlassError => new GlassError(400, 'bad_request', message);
+export const badRequest = (message: string): GlassError =>
+  new GlassError(400, 'bad_request', message);
 export const notFound = (message: string): GlassError => new GlassError(404, 'not_found', message);
 export const conflict = (message: string): GlassError => new GlassError(409, 'conflict', message);
-export const tooLarge = (message: string): GlassError => new GlassError(413, 'payload_too_large', message);
+export const tooLarge = (message: string): GlassError =>
+  new GlassError(413, 'payload_too_large', message);
 export const tooManyRequests = (message: string): GlassError =>
   new GlassError(429, 'concurrency_limit', message);
-export const guestTrap = (message: string): GlassError => new GlassError(500, 'guest_trap', message);
-export const memoryLimit = (message: string): GlassError => new GlassError(500, 'memory_limit', message);
-export const guestExit = (message: string): GlassError => new GlassError(500, 'guest_exit', message);
+export const guestTrap = (message: string): GlassError =>
+  new GlassError(500, 'guest_trap', message);
+export const memoryLimit = (message: string): GlassError =>
+  new GlassError(500, 'memory_limit', message);
+export const guestExit = (message: string): GlassError =>
+  new GlassError(500, 'guest_exit', message);
 export const notReady = (message: string): GlassError => new GlassError(503, 'not_ready', message);
-export const unavailable = (message: string): GlassError => new GlassError(503, 'unavailable', message);
+export const unavailable = (message: string): GlassError =>
+  new GlassError(503, 'unavailable', message);
 export const timeout = (message: string): GlassError => new GlassError(504, 'timeout', message);

@@ -32,15 +32,22 @@ export async function readFaasletManifests(paths: string[]): Promise<FaasletMani
     try {
       files = await yamlFiles(root);
     } catch (error) {
-      result.problems.push({ source: root, document: 0, name: undefined, message: (error as Error).message });
+      result.problems.push({
+        source: root,
+        document: 0,
+        name: undefined,
+        message: (error as Error).message,
+      });
       continue;
     }
     for (const file of files) {
       const parsed = parseManifests(await readFile(file, 'utf8'), file);
       result.problems.push(...parsed.problems);
       for (const manifest of parsed.manifests) {
-        if (manifest.kind === 'ConfigMap') result.configMaps.set(manifest.object.metadata.name, manifest.object);
-        if (manifest.kind === 'Faaslet') result.faaslets.push({ faaslet: manifest.object, source: file });
+        if (manifest.kind === 'ConfigMap')
+          result.configMaps.set(manifest.object.metadata.name, manifest.object);
+        if (manifest.kind === 'Faaslet')
+          result.faaslets.push({ faaslet: manifest.object, source: file });
       }
     }
   }

@@ -15,6 +15,8 @@ export interface RuntimeOptions {
   workers: number;
   log: Logger;
   maxAttempts?: number;
+  /** Invocations queued per worker; tests set 1 to force namespaces across workers. */
+  window?: number;
 }
 
 /**
@@ -39,8 +41,8 @@ export class GlassRuntime {
     this.pool = new WorkerPool({
       size: options.workers,
       maxSpares: Math.max(2, options.workers),
-      window: 16,
-      stuckMs: 20,
+      window: options.window ?? 16,
+      stuckMs: 50,
       spareIdleMs: 10_000,
       fetch: (keys, reads) => this.fetch(keys, reads),
       onWorkerExit: (uid, reason) => {
@@ -70,7 +72,12 @@ export class GlassRuntime {
       try {
         await this.loadFaaslet(faaslet, await resolveModuleBytes(faaslet, manifests.configMaps));
       } catch (error) {
-        problems.push({ source, document: 0, name: faaslet.metadata.name, message: (error as Error).message });
+        problems.push({
+          source,
+          document: 0,
+          name: faaslet.metadata.name,
+          message: (error as Error).message,
+        });
       }
     }
     return problems;
@@ -80,7 +87,9 @@ export class GlassRuntime {
     const definition = await compileFaaslet(faaslet, bytes);
     const durability = this.registry.durabilityOf(definition.namespace);
     if (durability !== undefined && durability !== definition.durability) {
-      throw new Error(`namespace ${definition.namespace} is already ${durability}; this Faaslet asks for ${definition.durability}`);
+      throw new Error(
+        `namespace ${definition.namespace} is already ${durability}; this Faaslet asks for ${definition.durability}`,
+      );
     }
     if (definition.durability === 'global') {
       throw new Error('durability: global needs a Redis (glass runtime --redis URL)');
@@ -88,7 +97,14 @@ export class GlassRuntime {
     await this.pool.load(definition);
     this.registry.set(definition);
     this.metrics.faaslets.set(this.registry.all().length);
-    this.log.info({ faaslet: definition.name, digest: definition.digest, exports: definition.exports.map((e) => e.name) }, 'Faaslet loaded');
+    this.log.info(
+      {
+        faaslet: definition.name,
+        digest: definition.digest,
+        exports: definition.exports.map((e) => e.name),
+      },
+      'Faaslet loaded',
+    );
   }
 
   /** Admin writes (the /state routes) commit like any transaction, then reach the workers. */

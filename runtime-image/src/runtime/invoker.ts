@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { WorkerOutcome } from '../host/guest-worker.js';
 import { ArgumentError, argsFromText, checkArgs, isNumericExport } from '../host/numeric-args.js';
-import type { FaasletDefinition, VersionedEntry } from '../host/protocol.js';
+import type { FaasletDefinition, StateKey } from '../host/protocol.js';
 import type { WorkerPool } from '../host/worker-pool.js';
 import type { StateStore } from '../state/store.js';
 import {
@@ -63,10 +63,18 @@ export class Invoker {
 
   constructor(private readonly deps: InvokerDeps) {}
 
-  async invoke(target: ResolvedExport, body: Uint8Array, queryArgs: string[]): Promise<InvocationResult> {
+  async invoke(
+    target: ResolvedExport,
+    body: Uint8Array,
+    queryArgs: string[],
+  ): Promise<InvocationResult> {
     const { definition, signature } = target;
     const numeric = isNumericExport(signature);
-    const args = numeric ? (queryArgs.length > 0 ? queryArgs : argsFromText(decoder.decode(body))) : [];
+    const args = numeric
+      ? queryArgs.length > 0
+        ? queryArgs
+        : argsFromText(decoder.decode(body))
+      : [];
     if (numeric) {
       try {
         checkArgs(signature, args);
@@ -76,12 +84,19 @@ export class Invoker {
     }
     const running = this.running.get(definition.name) ?? 0;
     if (running >= definition.maxConcurrency) {
-      throw tooManyRequests(`Faaslet ${definition.name} is at its limit of ${definition.maxConcurrency} concurrent invocations`);
+      throw tooManyRequests(
+        `Faaslet ${definition.name} is at its limit of ${definition.maxConcurrency} concurrent invocations`,
+      );
     }
     this.running.set(definition.name, running + 1);
     this.deps.metrics.inFlight.inc();
     try {
-      const { output, attempts } = await this.runToCommit(definition, signature.name, numeric ? new Uint8Array(0) : body, args);
+      const { output, attempts } = await this.runToCommit(
+        definition,
+        signature.name,
+        numeric ? new Uint8Array(0) : body,
+        args,
+      );
       return { output, numeric, attempts };
     } finally {
       this.running.set(definition.name, (this.running.get(definition.name) ?? 1) - 1);
@@ -96,12 +111,12 @@ export class Invoker {
     args: string[],
   ): Promise<{ output: Uint8Array; attempts: number }> {
     const { pool, store, metrics, maxAttempts } = this.deps;
-    let updates: VersionedEntry[] = [];
+    let staleKeys: StateKey[] = [];
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const outcome = await pool.submit(
         { faaslet: definition.name, export: exportName, input, args },
         { timeoutMs: definition.timeoutMs, namespace: definition.namespace },
-        updates,
+        staleKeys,
       );
       if (outcome.type === 'done') {
         this.forwardLogs(outcome.logs);
@@ -111,27 +126,36 @@ export class Invoker {
           pool.noteCommitted(outcome.workerUid, outcome.writes);
           return { output: outcome.output, attempts: attempt };
         }
-        // The worker cached this attempt's writes speculatively: refresh those keys too.
-        updates = await store.read([...result.stale, ...outcome.writes.map(([key]) => key)]);
+        // The worker cached this attempt's writes speculatively: those copies are stale too.
+        staleKeys = [...result.stale, ...outcome.writes.map(([key]) => key)];
       } else if (outcome.type === 'conflict') {
-        updates = await store.read(outcome.keys);
+        staleKeys = outcome.keys;
       } else {
         throw this.failure(definition, exportName, outcome);
       }
       metrics.commits.inc({ result: 'conflict' });
+      pool.noteConflict(definition.namespace);
       // Most conflicts clear with the fresh values; a jittered pause breaks lock-step retries.
       if (attempt > 2) await delay(Math.random() * attempt);
     }
-    throw conflict(`transaction on namespace ${definition.namespace} gave up after ${maxAttempts} conflicting attempts`);
+    throw conflict(
+      `transaction on namespace ${definition.namespace} gave up after ${maxAttempts} conflicting attempts`,
+    );
   }
 
-  private failure(definition: FaasletDefinition, exportName: string, outcome: Exclude<WorkerOutcome, { type: 'done' | 'conflict' }>): GlassError {
+  private failure(
+    definition: FaasletDefinition,
+    exportName: string,
+    outcome: Exclude<WorkerOutcome, { type: 'done' | 'conflict' }>,
+  ): GlassError {
     switch (outcome.type) {
       case 'failed':
         this.forwardLogs(outcome.logs);
         return failureError(outcome);
       case 'timeout':
-        return timeout(`${definition.name}/${exportName} ran past its timeout of ${definition.timeoutMs} ms and was stopped`);
+        return timeout(
+          `${definition.name}/${exportName} ran past its timeout of ${definition.timeoutMs} ms and was stopped`,
+        );
       case 'crashed':
         return guestTrap(`the guest worker ended: ${outcome.message}`);
     }

@@ -13,16 +13,20 @@ export async function resolveModuleBytes(
     const configMap = configMaps.get(name);
     if (!configMap) throw new InvalidModuleError(`ConfigMap ${name} not found`);
     const data = configMap.binaryData?.[key];
-    if (data === undefined) throw new InvalidModuleError(`ConfigMap ${name} has no binaryData key ${key}`);
+    if (data === undefined)
+      throw new InvalidModuleError(`ConfigMap ${name} has no binaryData key ${key}`);
     return new Uint8Array(Buffer.from(data, 'base64'));
   }
   if (source.url !== undefined) {
     const response = await fetch(source.url);
-    if (!response.ok) throw new InvalidModuleError(`fetching ${source.url} answered ${response.status}`);
+    if (!response.ok)
+      throw new InvalidModuleError(`fetching ${source.url} answered ${response.status}`);
     const bytes = new Uint8Array(await response.arrayBuffer());
     const digest = sha256Hex(bytes);
     if (digest !== source.sha256) {
-      throw new InvalidModuleError(`${source.url} has sha256 ${digest}, the spec pins ${source.sha256 ?? ''}`);
+      throw new InvalidModuleError(
+        `${source.url} has sha256 ${digest}, the spec pins ${source.sha256 ?? ''}`,
+      );
     }
     return bytes;
   }

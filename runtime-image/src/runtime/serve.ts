@@ -4,7 +4,7 @@ import type { ManifestProblem } from '@glass/crds';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { createApp } from '../http/app.js';
-import { GlassRuntime } from './glass-runtime.js';
+import { GlassRuntime, type RuntimeOptions } from './glass-runtime.js';
 
 export interface RunningRuntime {
   runtime: GlassRuntime;
@@ -20,8 +20,12 @@ export function describeProblem(p: ManifestProblem): string {
 }
 
 /** Starts a runtime pod: workers, Faaslets, then HTTP; `/ready` turns true once all loaded. */
-export async function serveRuntime(config: RuntimeConfig, log: Logger): Promise<RunningRuntime> {
-  const runtime = new GlassRuntime({ workers: config.workers, log });
+export async function serveRuntime(
+  config: RuntimeConfig,
+  log: Logger,
+  tuning: Partial<RuntimeOptions> = {},
+): Promise<RunningRuntime> {
+  const runtime = new GlassRuntime({ workers: config.workers, log, ...tuning });
   await runtime.start();
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -30,7 +34,10 @@ export async function serveRuntime(config: RuntimeConfig, log: Logger): Promise<
   });
   const port = (server.address() as AddressInfo).port;
   const podName = config.podName ?? `${config.host}:${port}`;
-  server.on('request', createApp({ runtime, maxBodyBytes: config.maxBodyBytes, podName }).callback());
+  const handle = createApp({ runtime, maxBodyBytes: config.maxBodyBytes, podName }).callback();
+  server.on('request', (request, response) => {
+    void handle(request, response);
+  });
   // Keep-alive longer than the router's idle timeout, so the router closes idle sockets first.
   server.keepAliveTimeout = 65_000;
   const problems = await runtime.loadFiles(config.faaslets);
@@ -44,7 +51,11 @@ export async function serveRuntime(config: RuntimeConfig, log: Logger): Promise<
     problems,
     async close() {
       runtime.ready = false;
-      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
       server.closeAllConnections();
       await runtime.close();
     },

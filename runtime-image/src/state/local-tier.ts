@@ -22,7 +22,9 @@ export class LocalTier implements StateStore {
   }
 
   stale(reads: [StateKey, string][]): StateKey[] {
-    return reads.filter(([key, version]) => (this.entries.get(key)?.version ?? '') !== version).map(([key]) => key);
+    return reads
+      .filter(([key, version]) => (this.entries.get(key)?.version ?? '') !== version)
+      .map(([key]) => key);
   }
 
   commit(request: CommitRequest): CommitOutcome {

@@ -85,7 +85,13 @@ function readImports(reader: ByteReader, state: ParseState): void {
     const module = reader.name();
     const name = reader.name();
     const kind = IMPORT_KINDS[reader.byte()];
-    const entry: ImportInfo = { module, name, kind: kind ?? 'function', type: undefined, memory: undefined };
+    const entry: ImportInfo = {
+      module,
+      name,
+      kind: kind ?? 'function',
+      type: undefined,
+      memory: undefined,
+    };
     if (kind === 'function') {
       const index = reader.u32();
       entry.type = state.types[index];

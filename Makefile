@@ -1,0 +1,41 @@
+# Glass: `make help` lists every target.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+.PHONY: help setup build generate verify lint format test bench start demo clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+setup: ## install prerequisites (apt packages, npm ci) on a fresh Debian/Ubuntu machine
+	@hack/setup.sh
+
+build: setup ## build everything: guests (AssemblyScript, WAT) and TypeScript
+	npm run build
+
+generate: build ## rewrite generated files (samples in crds/samples) from their sources
+	npm run generate
+
+verify: build ## fail on generated-file drift, lint, formatting or type errors
+	npm run verify
+
+lint: setup ## ESLint and Prettier
+	npm run lint
+
+format: setup ## rewrite files in Prettier's style
+	npm run format
+
+test: verify ## verify, then run every test (real workers, processes, loopback HTTP)
+	npx mocha
+
+bench: build ## benchmarks: ratios against baselines measured in the same run
+	npm run bench
+
+start: build ## run a local Glass cluster (runtimes + router on localhost:8080)
+	npm start
+
+demo: build ## the classic demo: three Faaslets on a shared counter, 100 -> 160
+	npx glass demo
+
+clean: ## remove build outputs
+	rm -rf */dist guests/build bench-results *.tsbuildinfo

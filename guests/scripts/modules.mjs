@@ -1,0 +1,119 @@
+// Every module guests/ builds, in one table that build.mjs and samples.mjs both read, so a
+// new guest is one row here. `exports` are the ones the build insists on; `sample` says
+// where its Faaslet sample goes (crds/samples/...) and how it differs from the defaults.
+// `from` is where the bytes come from: 'assemblyscript', 'wat', 'generated' or 'bytes'.
+
+export const MODULES = [
+  {
+    name: 'counter',
+    from: 'assemblyscript',
+    source: 'counter/index.ts',
+    abi: 'glass',
+    exports: ['add', 'multiply', 'get'],
+    sample: {
+      path: 'counter.yaml',
+      about: [
+        'Numeric exports: add(value: i32) -> i32, multiply(value: i32) -> i32, get() -> i32.',
+        'curl "localhost:8080/invoke/add?value=5"',
+      ],
+    },
+  },
+  {
+    name: 'kv',
+    from: 'assemblyscript',
+    source: 'kv/index.ts',
+    abi: 'glass',
+    exports: ['get', 'put', 'delete'],
+    sample: {
+      path: 'kv.yaml',
+      about: [
+        'Bytes exports with JSON bodies: put {"key","value"}, get {"key"}, delete {"key"}.',
+        `curl -X POST localhost:8080/invoke/kv/put -d '{"key":"greeting","value":"hello"}'`,
+      ],
+    },
+  },
+  {
+    name: 'echo-wasi',
+    from: 'assemblyscript',
+    source: 'echo-wasi/index.ts',
+    abi: 'wasi-command',
+    exports: ['_start'],
+    sample: {
+      path: 'echo-wasi.yaml',
+      about: [
+        'A WASI command: the request body on stdin comes back on stdout. With the arg',
+        '--show-env it then prints the lines "args: ..." and "env: K=V ...".',
+      ],
+    },
+  },
+  {
+    name: 'trap',
+    from: 'wat',
+    source: 'fixtures/trap.wat',
+    abi: 'glass',
+    exports: ['run', 'write_then_trap'],
+    sample: {
+      path: 'fixtures/trap.yaml',
+      about: [
+        'Misbehaves on purpose: run traps (500); write_then_trap sets "counter" to "999"',
+        'first, and that write must never become visible.',
+      ],
+    },
+  },
+  {
+    name: 'spin',
+    from: 'wat',
+    source: 'fixtures/spin.wat',
+    abi: 'glass',
+    exports: ['run', 'write_then_spin'],
+    sample: {
+      path: 'fixtures/spin.yaml',
+      limits: { timeout: '1s' },
+      about: [
+        'Misbehaves on purpose: run loops forever; the 1s timeout must stop it (504).',
+        'write_then_spin sets "counter" to "777" first, and that write must never become visible.',
+      ],
+    },
+  },
+  {
+    name: 'bomb',
+    from: 'wat',
+    source: 'fixtures/bomb.wat',
+    abi: 'glass',
+    exports: ['run'],
+    sample: {
+      path: 'fixtures/bomb.yaml',
+      limits: { memory: '16Mi' },
+      about: ['Misbehaves on purpose: run grows memory until the 16Mi limit refuses, then traps.'],
+    },
+  },
+  {
+    name: 'bad-import',
+    from: 'wat',
+    source: 'fixtures/bad-import.wat',
+    abi: 'glass',
+    exports: ['run'],
+    badImports: ['glass.launch_missiles'],
+    sample: {
+      path: 'fixtures/bad-import.yaml',
+      about: ['Misbehaves on purpose: imports glass.launch_missiles, so it must be refused.'],
+    },
+  },
+  {
+    name: 'invalid',
+    from: 'bytes',
+    abi: 'glass',
+    exports: [],
+    sample: {
+      path: 'fixtures/invalid.yaml',
+      about: ['Misbehaves on purpose: the module bytes do not compile.'],
+    },
+  },
+  {
+    // For the benchmark "first call of a never-seen ~100 KB module"; no sample.
+    name: 'big',
+    from: 'generated',
+    abi: 'glass',
+    exports: ['run'],
+  },
+];

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what building and testing Glass needs on a fresh Debian/Ubuntu machine.
+# Idempotent: a second run checks and returns in a second. `make test` and .ci/run call it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+required_node_major=20
+required_node_minor=19
+if ! command -v node >/dev/null; then
+  echo "setup: node not found: install Node.js >= ${required_node_major}.${required_node_minor} (e.g. apt-get install nodejs npm)" >&2
+  exit 1
+fi
+IFS=. read -r major minor _ <<<"$(node --version | tr -d v)"
+if ((major < required_node_major || (major == required_node_major && minor < required_node_minor))); then
+  echo "setup: node $(node --version) is too old: Glass needs >= ${required_node_major}.${required_node_minor}" >&2
+  exit 1
+fi
+
+# Debian packages: the command each one provides, then the package.
+apt_needs=()
+for pair in redis-server:redis-server shellcheck:shellcheck openssl:openssl; do
+  command -v "${pair%%:*}" >/dev/null || apt_needs+=("${pair##*:}")
+done
+if ((${#apt_needs[@]} > 0)); then
+  if [[ $(id -u) == 0 ]]; then
+    sudo=()
+  elif command -v sudo >/dev/null; then
+    sudo=(sudo)
+  else
+    echo "setup: missing ${apt_needs[*]}: run 'apt-get install ${apt_needs[*]}' as root" >&2
+    exit 1
+  fi
+  echo "setup: installing ${apt_needs[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${apt_needs[@]}" >/dev/null
+fi
+
+# npm dependencies, exactly as locked, whenever the lock file is newer than the install.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,34 @@
+/**
+ * One Faaslet's idle instances in one worker: an invocation takes one (or a new one from the
+ * compiled module when none is idle) and gives it back if it returned normally. Every
+ * instance shares the worker's one import object, so creating one costs no closures.
+ */
+export class InstancePool {
+  private readonly idle: WebAssembly.Instance[] = [];
+
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly imports: WebAssembly.Imports,
+    /** Idle instances kept; one more returned is dropped for the GC. */
+    private readonly maxIdle: number,
+  ) {}
+
+  /** Idle instances held now, for the instance-count metric. */
+  get size(): number {
+    return this.idle.length;
+  }
+
+  acquire(): WebAssembly.Instance {
+    return this.idle.pop() ?? this.create();
+  }
+
+  /** A new instance with its own memory; `acquire` uses it when no instance is idle. */
+  create(): WebAssembly.Instance {
+    return new WebAssembly.Instance(this.module, this.imports);
+  }
+
+  /** Only an instance that returned normally may come back: a trapped one may be half-updated. */
+  release(instance: WebAssembly.Instance): void {
+    if (this.idle.length < this.maxIdle) this.idle.push(instance);
+  }
+}

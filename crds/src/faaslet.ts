@@ -28,6 +28,16 @@ export const ModuleSource = z
   .refine((m) => m.url === undefined || m.sha256 !== undefined, {
     message: 'url requires sha256',
     path: ['sha256'],
+  })
+  // The same rules for the API server, which cannot run the refinements above.
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: '[has(self.configMapRef), has(self.url), has(self.inline)].filter(x, x).size() == 1',
+        message: 'exactly one of configMapRef, url or inline must be set',
+      },
+      { rule: '!has(self.url) || has(self.sha256)', message: 'url requires sha256' },
+    ],
   });
 export type ModuleSource = z.infer<typeof ModuleSource>;
 

@@ -40,6 +40,14 @@ export const RedisSpec = z
   })
   .refine((r) => (r.url === undefined) !== (r.secretRef === undefined), {
     message: 'exactly one of url or secretRef must be set',
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: 'has(self.url) != has(self.secretRef)',
+        message: 'exactly one of url or secretRef must be set',
+      },
+    ],
   });
 
 export const StateSpec = z
@@ -49,6 +57,14 @@ export const StateSpec = z
   })
   .refine((s) => !(s.redis !== undefined && s.managed === true), {
     message: 'redis and managed are mutually exclusive',
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: '!(has(self.redis) && has(self.managed) && self.managed)',
+        message: 'redis and managed are mutually exclusive',
+      },
+    ],
   });
 
 export const ResourceRequirements = z.object({

@@ -4,3 +4,4 @@ export * from './configmap.js';
 export * from './faaslet.js';
 export * from './glasscluster.js';
 export * from './manifests.js';
+export * from './crd.js';

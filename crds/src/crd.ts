@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { FAASLET_KIND, FaasletSpec, FaasletStatus } from './faaslet.js';
+import { GLASS_CLUSTER_KIND, GlassClusterSpec, GlassClusterStatus } from './glasscluster.js';
+import { GROUP, VERSION } from './common.js';
+
+type Schema = Record<string, unknown>;
+
+/** Formats the API server knows; zod's others are dropped (their pattern stays). */
+const KUBERNETES_FORMATS = new Set(['uri', 'byte', 'date-time', 'int32', 'int64']);
+
+function isIntOrString(options: Schema[]): boolean {
+  const types = options.map((o) => o.type).sort();
+  return types.length === 2 && types[0] === 'number' && types[1] === 'string';
+}
+
+/**
+ * Makes zod's OpenAPI 3.0 output a structural schema the API server accepts: base64 becomes
+ * `format: byte` (the server checks it), string-or-number becomes int-or-string, and any
+ * other union is refused here rather than by the server.
+ */
+export function structural(node: unknown, path = '$'): unknown {
+  if (Array.isArray(node)) return node.map((item, i) => structural(item, `${path}[${i}]`));
+  if (typeof node !== 'object' || node === null) return node;
+  const schema = { ...(node as Schema) };
+  delete schema.$schema;
+  delete schema.contentEncoding;
+  const options = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
+  if (options) {
+    if (!isIntOrString(options))
+      throw new Error(`${path}: unions other than int-or-string are not structural`);
+    delete schema.anyOf;
+    delete schema.oneOf;
+    schema['x-kubernetes-int-or-string'] = true;
+  }
+  if (schema.format === 'base64') {
+    schema.format = 'byte';
+    delete schema.pattern;
+  } else if (typeof schema.format === 'string' && !KUBERNETES_FORMATS.has(schema.format)) {
+    delete schema.format;
+  }
+  for (const [key, value] of Object.entries(schema)) {
+    if (typeof value === 'object' && value !== null)
+      schema[key] = structural(value, `${path}.${key}`);
+  }
+  return schema;
+}
+
+function openApi(schema: z.ZodType): unknown {
+  return structural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input' }));
+}
+
+interface CrdInput {
+  kind: string;
+  plural: string;
+  shortNames: string[];
+  spec: z.ZodType;
+  status: z.ZodType;
+  columns: { name: string; type: string; jsonPath: string; description: string }[];
+}
+
+const READY_COLUMN = {
+  name: 'Ready',
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+  description: 'Whether the object is ready',
+};
+const AGE_COLUMN = {
+  name: 'Age',
+  type: 'date',
+  jsonPath: '.metadata.creationTimestamp',
+  description: 'Age',
+};
+
+function customResourceDefinition(input: CrdInput): Schema {
+  const { kind, plural } = input;
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      scope: 'Namespaced',
+      names: {
+        kind,
+        listKind: `${kind}List`,
+        plural,
+        singular: kind.toLowerCase(),
+        shortNames: input.shortNames,
+        categories: ['glass'],
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: input.columns,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: openApi(input.spec),
+                status: openApi(input.status),
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Both CRDs, generated from the zod schemas that the runtime and operator parse with. */
+export function glassCustomResourceDefinitions(): { file: string; crd: Schema }[] {
+  return [
+    {
+      file: 'faaslets.glass.dev.yaml',
+      crd: customResourceDefinition({
+        kind: FAASLET_KIND,
+        plural: 'faaslets',
+        shortNames: ['fl'],
+        spec: FaasletSpec,
+        status: FaasletStatus,
+        columns: [
+          READY_COLUMN,
+          {
+            name: 'Cluster',
+            type: 'string',
+            jsonPath: '.spec.cluster',
+            description: 'The GlassCluster serving it',
+          },
+          {
+            name: 'Digest',
+            type: 'string',
+            jsonPath: '.status.moduleDigest',
+            description: 'sha256 of the module',
+          },
+          AGE_COLUMN,
+        ],
+      }),
+    },
+    {
+      file: 'glassclusters.glass.dev.yaml',
+      crd: customResourceDefinition({
+        kind: GLASS_CLUSTER_KIND,
+        plural: 'glassclusters',
+        shortNames: ['gc'],
+        spec: GlassClusterSpec,
+        status: GlassClusterStatus,
+        columns: [
+          READY_COLUMN,
+          {
+            name: 'Replicas',
+            type: 'integer',
+            jsonPath: '.spec.replicas',
+            description: 'Runtime pods wanted',
+          },
+          AGE_COLUMN,
+        ],
+      }),
+    },
+  ];
+}

@@ -1,6 +1,11 @@
 import type { ConfigMap, Faaslet } from '@glass/crds';
 import { InvalidModuleError, sha256Hex } from './compile-faaslet.js';
 
+/** The module's bytes are not where the spec says (yet): a ConfigMap or key missing, a URL failing. */
+export class ModuleNotFoundError extends InvalidModuleError {}
+/** The bytes at the URL are not the ones the spec pins. */
+export class DigestMismatchError extends InvalidModuleError {}
+
 /** The module's bytes from wherever its spec says: a ConfigMap key, a pinned URL, or inline. */
 export async function resolveModuleBytes(
   faaslet: Faaslet,
@@ -11,20 +16,25 @@ export async function resolveModuleBytes(
   if (source.configMapRef) {
     const { name, key } = source.configMapRef;
     const configMap = configMaps.get(name);
-    if (!configMap) throw new InvalidModuleError(`ConfigMap ${name} not found`);
+    if (!configMap) throw new ModuleNotFoundError(`ConfigMap ${name} not found`);
     const data = configMap.binaryData?.[key];
     if (data === undefined)
-      throw new InvalidModuleError(`ConfigMap ${name} has no binaryData key ${key}`);
+      throw new ModuleNotFoundError(`ConfigMap ${name} has no binaryData key ${key}`);
     return new Uint8Array(Buffer.from(data, 'base64'));
   }
   if (source.url !== undefined) {
-    const response = await fetch(source.url);
-    if (!response.ok)
-      throw new InvalidModuleError(`fetching ${source.url} answered ${response.status}`);
+    const url = source.url;
+    const response = await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
+      const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+      throw new ModuleNotFoundError(`fetching ${url} failed: ${cause}`);
+    });
+    if (!response.ok) {
+      throw new ModuleNotFoundError(`fetching ${source.url} answered ${response.status}`);
+    }
     const bytes = new Uint8Array(await response.arrayBuffer());
     const digest = sha256Hex(bytes);
     if (digest !== source.sha256) {
-      throw new InvalidModuleError(
+      throw new DigestMismatchError(
         `${source.url} has sha256 ${digest}, the spec pins ${source.sha256 ?? ''}`,
       );
     }

@@ -1,0 +1,212 @@
+import {
+  API_VERSION,
+  ConditionType,
+  describeZodError,
+  FAASLET_KIND,
+  Faaslet,
+  GLASS_CLUSTER_KIND,
+  Reason,
+  type Condition,
+  type ConfigMap,
+} from '@glass/crds';
+import { compileFaaslet, InvalidModuleError, sha256Hex } from '@glass/runtime/compile-faaslet';
+import {
+  DigestMismatchError,
+  ModuleNotFoundError,
+  resolveModuleBytes,
+} from '@glass/runtime/module-bytes';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Kube } from '../kube/client.js';
+import { recordReadyTransition, type EventRecorder } from '../status/events.js';
+import {
+  findCondition,
+  sameJson,
+  setCondition,
+  type ConditionInput,
+} from '../status/conditions.js';
+
+type RawFaaslet = KubernetesObject & { status?: Record<string, unknown> };
+
+interface Checked {
+  exports: string[];
+}
+
+/** Compiled results by digest and the spec fields that change them: 500 Faaslets of one module compile once. */
+const MAX_CACHED = 1000;
+
+function reasonOf(error: unknown): string {
+  if (error instanceof DigestMismatchError) return Reason.DigestMismatch;
+  if (error instanceof ModuleNotFoundError) return Reason.ModuleNotFound;
+  return Reason.InvalidModule;
+}
+
+/**
+ * Faaslet → its module resolved (ConfigMap binaryData, URL checked against sha256, or inline),
+ * compiled and checked with the runtime's own code, and digest + exports in status. Ready
+ * needs a valid module and an existing GlassCluster.
+ */
+export class FaasletReconciler {
+  private readonly checked = new Map<string, Checked | InvalidModuleError>();
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly events: EventRecorder,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async reconcile(namespace: string, name: string): Promise<void> {
+    const raw = await this.kube.get<RawFaaslet>(API_VERSION, FAASLET_KIND, namespace, name);
+    if (!raw || raw.metadata?.deletionTimestamp) return;
+    const parsed = Faaslet.safeParse(raw);
+    if (!parsed.success) {
+      const message = describeZodError(parsed.error);
+      await this.writeStatus(
+        raw,
+        [{ type: ConditionType.Ready, status: 'False', reason: 'InvalidSpec', message }],
+        {},
+      );
+      return;
+    }
+    const faaslet = parsed.data;
+    const module = await this.checkModule(faaslet, namespace);
+    const cluster = await this.kube.get(
+      API_VERSION,
+      GLASS_CLUSTER_KIND,
+      namespace,
+      faaslet.spec.cluster,
+    );
+    const conditions: ConditionInput[] = [];
+    const fields: Record<string, unknown> = {};
+    if (module instanceof Error) {
+      conditions.push({
+        type: ConditionType.ModuleResolved,
+        status: 'False',
+        reason: reasonOf(module),
+        message: module.message,
+      });
+    } else {
+      conditions.push({
+        type: ConditionType.ModuleResolved,
+        status: 'True',
+        reason: 'Resolved',
+        message: `module ${module.digest}`,
+      });
+      Object.assign(fields, {
+        moduleDigest: module.digest,
+        exports: module.exports,
+        invokeURL: `/invoke/${name}`,
+      });
+    }
+    conditions.push(this.readiness(faaslet, module, cluster !== undefined, namespace));
+    await this.writeStatus(raw, conditions, fields);
+    // A URL that failed may answer later; a ConfigMap or cluster that appears wakes us by watch.
+    if (module instanceof ModuleNotFoundError && faaslet.spec.module.url) throw module;
+  }
+
+  private readiness(
+    faaslet: Faaslet,
+    module: { digest: string } | Error,
+    clusterExists: boolean,
+    namespace: string,
+  ): ConditionInput {
+    if (module instanceof Error) {
+      return {
+        type: ConditionType.Ready,
+        status: 'False',
+        reason: reasonOf(module),
+        message: module.message,
+      };
+    }
+    if (!clusterExists) {
+      const message = `GlassCluster ${faaslet.spec.cluster} not found in namespace ${namespace}; the Faaslet becomes Ready once it exists`;
+      return {
+        type: ConditionType.Ready,
+        status: 'False',
+        reason: Reason.ClusterNotFound,
+        message,
+      };
+    }
+    return {
+      type: ConditionType.Ready,
+      status: 'True',
+      reason: Reason.Ready,
+      message: `served by GlassCluster ${faaslet.spec.cluster}`,
+    };
+  }
+
+  private async checkModule(
+    faaslet: Faaslet,
+    namespace: string,
+  ): Promise<({ digest: string } & Checked) | InvalidModuleError> {
+    let bytes: Uint8Array;
+    try {
+      const ref = faaslet.spec.module.configMapRef;
+      const configMaps = new Map<string, ConfigMap>();
+      if (ref) {
+        const configMap = await this.kube.get<KubernetesObject>(
+          'v1',
+          'ConfigMap',
+          namespace,
+          ref.name,
+        );
+        if (configMap) configMaps.set(ref.name, configMap as unknown as ConfigMap);
+      }
+      bytes = await resolveModuleBytes(faaslet, configMaps);
+    } catch (error) {
+      if (error instanceof InvalidModuleError) return error;
+      throw error;
+    }
+    const digest = `sha256:${sha256Hex(bytes)}`;
+    const cacheKey = JSON.stringify([
+      digest,
+      faaslet.spec.abi,
+      faaslet.spec.exports,
+      faaslet.spec.limits.memory,
+    ]);
+    let result = this.checked.get(cacheKey);
+    if (!result) {
+      result = await compileFaaslet(faaslet, bytes).then(
+        (definition) => ({ exports: definition.exports.map((e) => e.name) }),
+        (error: unknown) => {
+          if (error instanceof InvalidModuleError) return error;
+          throw error;
+        },
+      );
+      if (this.checked.size >= MAX_CACHED) this.checked.clear();
+      this.checked.set(cacheKey, result);
+    }
+    return result instanceof Error ? result : { digest, ...result };
+  }
+
+  private async writeStatus(
+    raw: RawFaaslet,
+    inputs: ConditionInput[],
+    fields: Record<string, unknown>,
+  ): Promise<void> {
+    const generation = raw.metadata?.generation;
+    const at = this.now().toISOString();
+    let conditions = (raw.status?.conditions as Condition[] | undefined) ?? [];
+    for (const input of inputs) conditions = setCondition(conditions, input, at, generation);
+    const status = { ...fields, observedGeneration: generation, conditions };
+    if (sameJson(status, raw.status)) return;
+    const namespace = raw.metadata?.namespace ?? 'default';
+    const name = raw.metadata?.name ?? '';
+    await this.kube.applyStatus(
+      { apiVersion: API_VERSION, kind: FAASLET_KIND, plural: 'faaslets', namespace, name },
+      status,
+    );
+    const before = findCondition(
+      raw.status?.conditions as Condition[] | undefined,
+      ConditionType.Ready,
+    );
+    const after = findCondition(conditions, ConditionType.Ready);
+    const target = {
+      apiVersion: API_VERSION,
+      kind: FAASLET_KIND,
+      namespace,
+      name,
+      uid: raw.metadata?.uid,
+    };
+    recordReadyTransition(this.events, target, before, after);
+  }
+}

@@ -1,0 +1,46 @@
+import type { GlassCluster } from '@glass/crds';
+import { childMeta, names } from './meta.js';
+
+const READ = ['get', 'list', 'watch'];
+
+/** Least privilege: the runtime reads Faaslets and module ConfigMaps; the router reads EndpointSlices. */
+const RULES: Record<'runtime' | 'router', Record<string, unknown>[]> = {
+  runtime: [
+    { apiGroups: ['glass.dev'], resources: ['faaslets'], verbs: READ },
+    { apiGroups: [''], resources: ['configmaps'], verbs: READ },
+  ],
+  router: [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ }],
+};
+
+function forComponent(
+  cluster: GlassCluster,
+  component: 'runtime' | 'router',
+): Record<string, unknown>[] {
+  const name = names(cluster)[component];
+  const meta = (): Record<string, unknown> => childMeta(cluster, name, component);
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: meta(),
+      automountServiceAccountToken: true,
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(),
+      rules: RULES[component],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: cluster.metadata.namespace }],
+    },
+  ];
+}
+
+export function rbac(cluster: GlassCluster): Record<string, unknown>[] {
+  return [...forComponent(cluster, 'runtime'), ...forComponent(cluster, 'router')];
+}

@@ -1,0 +1,53 @@
+import type { GlassCluster } from '@glass/crds';
+import {
+  childMeta,
+  labels,
+  names,
+  RESTRICTED_CONTAINER,
+  RESTRICTED_POD,
+  selector,
+} from './meta.js';
+
+/** `state.managed: true`: a single Redis with AOF, for clusters that bring none. */
+export function managedRedis(cluster: GlassCluster): Record<string, unknown>[] {
+  const name = names(cluster).redis;
+  return [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: childMeta(cluster, name, 'redis'),
+      spec: {
+        replicas: 1,
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: selector(cluster, 'redis') },
+        template: {
+          metadata: { labels: labels(cluster, 'redis') },
+          spec: {
+            securityContext: RESTRICTED_POD,
+            containers: [
+              {
+                name: 'redis',
+                image: 'redis:7-alpine',
+                args: ['--appendonly', 'yes', '--dir', '/data', '--save', ''],
+                ports: [{ name: 'redis', containerPort: 6379 }],
+                readinessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 2 },
+                securityContext: RESTRICTED_CONTAINER,
+                volumeMounts: [{ name: 'data', mountPath: '/data' }],
+              },
+            ],
+            volumes: [{ name: 'data', emptyDir: {} }],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: childMeta(cluster, name, 'redis'),
+      spec: {
+        selector: selector(cluster, 'redis'),
+        ports: [{ name: 'redis', port: 6379, targetPort: 'redis' }],
+      },
+    },
+  ];
+}

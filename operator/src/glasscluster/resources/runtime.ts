@@ -1,0 +1,111 @@
+import type { GlassCluster } from '@glass/crds';
+import {
+  childMeta,
+  CONFIG_HASH_ANNOTATION,
+  contentHash,
+  labels,
+  names,
+  RESTRICTED_CONTAINER,
+  RESTRICTED_POD,
+  selector,
+} from './meta.js';
+
+export const RUNTIME_PORT = 8080;
+
+/** Where the runtime finds Redis: a URL, a key of a Secret, or the managed Redis. */
+function redisEnv(cluster: GlassCluster): Record<string, unknown>[] {
+  const state = cluster.spec.state;
+  if (state?.redis?.url) return [{ name: 'GLASS_REDIS_URL', value: state.redis.url }];
+  if (state?.redis?.secretRef) {
+    return [
+      {
+        name: 'GLASS_REDIS_URL',
+        valueFrom: {
+          secretKeyRef: { name: state.redis.secretRef.name, key: state.redis.secretRef.key },
+        },
+      },
+    ];
+  }
+  if (state?.managed)
+    return [{ name: 'GLASS_REDIS_URL', value: `redis://${names(cluster).redis}:6379` }];
+  return [];
+}
+
+export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown> {
+  const { spec } = cluster;
+  const env = [
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ...redisEnv(cluster),
+  ];
+  const args = [
+    'runtime',
+    '--port',
+    String(RUNTIME_PORT),
+    '--host',
+    '0.0.0.0',
+    '--workers',
+    String(spec.workers),
+    '--cluster',
+    cluster.metadata.name,
+  ];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: childMeta(cluster, names(cluster).runtime, 'runtime'),
+    spec: {
+      replicas: spec.replicas,
+      selector: { matchLabels: selector(cluster, 'runtime') },
+      template: {
+        metadata: {
+          labels: labels(cluster, 'runtime'),
+          annotations: {
+            [CONFIG_HASH_ANNOTATION]: contentHash({
+              args,
+              env,
+              image: spec.image,
+              state: spec.state,
+            }),
+          },
+        },
+        spec: {
+          serviceAccountName: names(cluster).runtime,
+          securityContext: RESTRICTED_POD,
+          containers: [
+            {
+              name: 'runtime',
+              image: spec.image,
+              args,
+              env,
+              ports: [{ name: 'http', containerPort: RUNTIME_PORT }],
+              readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 2 },
+              livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10 },
+              resources: spec.resources ?? {
+                requests: { cpu: '100m', memory: '128Mi' },
+                limits: { memory: '512Mi' },
+              },
+              securityContext: RESTRICTED_CONTAINER,
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: {} }],
+        },
+      },
+    },
+  };
+}
+
+/** Headless: the router reads the ready pod addresses from its EndpointSlices. */
+export function runtimeService(cluster: GlassCluster): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMeta(cluster, names(cluster).runtime, 'runtime'),
+    spec: {
+      clusterIP: 'None',
+      selector: selector(cluster, 'runtime'),
+      ports: [{ name: 'http', port: RUNTIME_PORT, targetPort: 'http' }],
+      publishNotReadyAddresses: false,
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import {
+  ApiException,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+
+/** Everything the operator writes, it writes as this field manager. */
+export const FIELD_MANAGER = 'glass-operator';
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404;
+}
+
+export function isConflict(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 409;
+}
+
+/** "while applying Deployment ns/x: <what the server said>", so a log line says what failed. */
+export function describeApiError(doing: string, error: unknown): Error {
+  if (error instanceof ApiException) {
+    const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
+    let message = body;
+    try {
+      message = (JSON.parse(body) as { message?: string }).message ?? body;
+    } catch {
+      // not JSON: keep the raw body
+    }
+    return new Error(`${doing}: ${error.code} ${message}`);
+  }
+  return new Error(`${doing}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+function describe(object: KubernetesObject): string {
+  return `${object.kind ?? '?'} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+}
+
+/** The calls the reconcilers make, over @kubernetes/client-node. */
+export class Kube {
+  readonly objects: KubernetesObjectApi;
+  readonly custom: CustomObjectsApi;
+
+  constructor(readonly config: KubeConfig) {
+    this.objects = KubernetesObjectApi.makeApiClient(config);
+    this.custom = config.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Server-side apply, forcing ownership of the fields we set (we are their only writer). */
+  async apply<T extends KubernetesObject>(object: T): Promise<T> {
+    try {
+      return await this.objects.patch(
+        object,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+    } catch (error) {
+      throw describeApiError(`applying ${describe(object)}`, error);
+    }
+  }
+
+  /** Applies `status` to a custom resource's status subresource. */
+  async applyStatus(
+    ref: { apiVersion: string; kind: string; plural: string; namespace: string; name: string },
+    status: unknown,
+  ): Promise<void> {
+    const [group = '', version = ''] = ref.apiVersion.split('/');
+    try {
+      await this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group,
+          version,
+          namespace: ref.namespace,
+          plural: ref.plural,
+          name: ref.name,
+          body: {
+            apiVersion: ref.apiVersion,
+            kind: ref.kind,
+            metadata: { name: ref.name },
+            status,
+          },
+          fieldManager: FIELD_MANAGER,
+          force: true,
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      );
+    } catch (error) {
+      throw describeApiError(`applying status of ${ref.kind} ${ref.namespace}/${ref.name}`, error);
+    }
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async get<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined> {
+    try {
+      return await this.objects.read<T>({ apiVersion, kind, metadata: { name, namespace } });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw describeApiError(`reading ${kind} ${namespace}/${name}`, error);
+    }
+  }
+
+  async list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    labelSelector?: string,
+  ): Promise<T[]> {
+    try {
+      const list = await this.objects.list<T>(
+        apiVersion,
+        kind,
+        namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        labelSelector,
+      );
+      return list.items;
+    } catch (error) {
+      throw describeApiError(`listing ${kind} in ${namespace}`, error);
+    }
+  }
+
+  /** Deletes the object; already gone is fine. */
+  async delete(object: KubernetesObject): Promise<void> {
+    try {
+      await this.objects.delete(object, undefined, undefined, undefined, undefined, 'Background');
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw describeApiError(`deleting ${describe(object)}`, error);
+    }
+  }
+}
+
+/** The kubeconfig from a file, the pod's service account, or the usual default search. */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const config = new KubeConfig();
+  if (path) config.loadFromFile(path);
+  else config.loadFromDefault();
+  return config;
+}

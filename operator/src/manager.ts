@@ -1,0 +1,173 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { OperatorConfig } from './config.js';
+import { buildInformers } from './controllers.js';
+import { FaasletReconciler } from './faaslet/reconcile.js';
+import { GlassClusterReconciler } from './glasscluster/reconcile.js';
+import { Kube, loadKubeConfig } from './kube/client.js';
+import type { ResilientInformer } from './kube/informer.js';
+import { LeaderElection } from './leader/lease.js';
+import { OperatorMetrics } from './metrics.js';
+import { WorkQueue } from './queue/workqueue.js';
+import { EventRecorder } from './status/events.js';
+
+interface Controller {
+  name: string;
+  queue: WorkQueue;
+  reconcile(namespace: string, name: string): Promise<void>;
+}
+
+/**
+ * The controller manager: informers feed two de-duplicating queues; workers run the
+ * reconcilers only while this replica holds the Lease. /healthz, /readyz (informers synced)
+ * and /metrics are served by every replica.
+ */
+export class Manager {
+  private readonly informers: ResilientInformer<KubernetesObject>[];
+  private readonly controllers: Controller[];
+  private readonly election: LeaderElection | undefined;
+  private readonly metrics = new OperatorMetrics();
+  private server: Server | undefined;
+  private running = false;
+
+  constructor(
+    private readonly config: OperatorConfig,
+    private readonly log: Logger,
+  ) {
+    const kubeConfig = loadKubeConfig(config.kubeconfig);
+    const kube = new Kube(kubeConfig);
+    const events = new EventRecorder(kubeConfig, 'glass-operator', log);
+    const queue = (): WorkQueue => new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+    const clusters = new GlassClusterReconciler(kube, events);
+    const faaslets = new FaasletReconciler(kube, events);
+    this.controllers = [
+      { name: 'glasscluster', queue: queue(), reconcile: (ns, n) => clusters.reconcile(ns, n) },
+      { name: 'faaslet', queue: queue(), reconcile: (ns, n) => faaslets.reconcile(ns, n) },
+    ];
+    const [clusterQueue, faasletQueue] = this.controllers.map((c) => c.queue) as [
+      WorkQueue,
+      WorkQueue,
+    ];
+    this.informers = buildInformers(
+      kubeConfig,
+      { clusters: clusterQueue, faaslets: faasletQueue },
+      log,
+    );
+    this.election = config.leaderElect
+      ? new LeaderElection(
+          kubeConfig,
+          {
+            namespace: config.leaseNamespace,
+            name: config.leaseName,
+            identity: config.identity,
+            leaseDurationMs: config.leaseDurationMs,
+            retryPeriodMs: config.retryPeriodMs,
+          },
+          {
+            onStartedLeading: () => {
+              this.startWorkers();
+            },
+            onStoppedLeading: () => {
+              this.lostLeadership();
+            },
+          },
+          log,
+        )
+      : undefined;
+  }
+
+  get synced(): boolean {
+    return this.informers.every((i) => i.synced);
+  }
+
+  async start(): Promise<number> {
+    const port = await this.serveHealth();
+    await Promise.all(this.informers.map((i) => i.start()));
+    if (this.election) this.election.start();
+    else this.startWorkers();
+    return port;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.election?.stop();
+    for (const c of this.controllers) c.queue.shutdown();
+    await Promise.all(this.informers.map((i) => i.stop()));
+    await new Promise<void>((resolve) => {
+      if (!this.server) resolve();
+      else
+        this.server.close(() => {
+          resolve();
+        });
+    });
+  }
+
+  private startWorkers(): void {
+    if (this.running) return;
+    this.running = true;
+    this.metrics.leader.set(1);
+    for (const controller of this.controllers) {
+      for (let i = 0; i < this.config.concurrency; i++) void this.work(controller);
+    }
+  }
+
+  /** A replica that lost its Lease must not write any more: exit, and be restarted as a follower. */
+  private lostLeadership(): void {
+    this.metrics.leader.set(0);
+    if (!this.running) return;
+    this.log.error('lost the leader lease; exiting');
+    process.exit(1);
+  }
+
+  private async work(controller: Controller): Promise<void> {
+    for (;;) {
+      const key = await controller.queue.get();
+      if (key === undefined || !this.running) return;
+      const [namespace = '', name = ''] = key.split('/');
+      const end = this.metrics.duration.startTimer({ controller: controller.name });
+      try {
+        await controller.reconcile(namespace, name);
+        controller.queue.forget(key);
+        this.metrics.reconciles.inc({ controller: controller.name, result: 'ok' });
+      } catch (error) {
+        const retryInMs = controller.queue.addRateLimited(key);
+        this.metrics.reconciles.inc({ controller: controller.name, result: 'error' });
+        this.log.warn(
+          { controller: controller.name, key, retryInMs, err: (error as Error).message },
+          'reconcile failed',
+        );
+      } finally {
+        end();
+        controller.queue.done(key);
+      }
+    }
+  }
+
+  private serveHealth(): Promise<number> {
+    const server = createServer((request, response) => {
+      const path = request.url ?? '';
+      if (path === '/healthz') {
+        response.writeHead(200).end('ok');
+      } else if (path === '/readyz') {
+        response
+          .writeHead(this.synced ? 200 : 503)
+          .end(this.synced ? 'ok' : 'informers not synced');
+      } else if (path === '/metrics') {
+        void this.metrics.registry.metrics().then((text) => {
+          response.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(text);
+        });
+      } else {
+        response.writeHead(404).end();
+      }
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.healthPort, this.config.healthHost, () => {
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+}

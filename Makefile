@@ -2,10 +2,10 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup build generate verify lint format test bench start demo clean
+.PHONY: help setup build generate verify lint format test bench start demo kind-e2e clean
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 setup: ## install prerequisites (apt packages, npm ci) on a fresh Debian/Ubuntu machine
 	@hack/setup.sh
@@ -36,6 +36,9 @@ start: build ## run a local Glass cluster (runtimes + router on localhost:8080)
 
 demo: build ## the classic demo: three Faaslets on a shared counter, 100 -> 160
 	npx glass demo
+
+kind-e2e: ## on a machine with Docker: helm install, apply, port-forward, curl on a kind cluster
+	hack/kind-e2e.sh
 
 clean: ## remove build outputs
 	rm -rf */dist guests/build bench-results *.tsbuildinfo

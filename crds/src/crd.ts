@@ -14,8 +14,10 @@ function isIntOrString(options: Schema[]): boolean {
 }
 
 /**
- * Makes zod's OpenAPI 3.0 output a structural schema the API server accepts: base64 becomes
- * `format: byte` (the server checks it), string-or-number becomes int-or-string, and any
+ * Makes zod's OpenAPI 3.0 output a structural schema the API server accepts: base64 stays a
+ * string checked by zod's pattern (not `format: byte`: CEL rules read such a field with
+ * URL-safe base64 and refuse any standard base64 holding `+` or `/`, docs/adr/0050),
+ * string-or-number becomes int-or-string, and any
  * other union is refused here rather than by the server.
  */
 export function structural(node: unknown, path = '$'): unknown {
@@ -33,8 +35,7 @@ export function structural(node: unknown, path = '$'): unknown {
     schema['x-kubernetes-int-or-string'] = true;
   }
   if (schema.format === 'base64') {
-    schema.format = 'byte';
-    delete schema.pattern;
+    delete schema.format;
   } else if (typeof schema.format === 'string' && !KUBERNETES_FORMATS.has(schema.format)) {
     delete schema.format;
   }

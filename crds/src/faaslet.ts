@@ -18,7 +18,11 @@ const SHA256_HEX = /^[a-f0-9]{64}$/;
 export const ModuleSource = z
   .object({
     configMapRef: ConfigMapModuleRef.optional(),
-    url: z.url({ protocol: /^https?$/ }).optional(),
+    // The pattern is what the API server checks (it does not know zod's protocol option).
+    url: z
+      .url({ protocol: /^https?$/ })
+      .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+      .optional(),
     sha256: z.string().regex(SHA256_HEX, 'must be 64 lowercase hex digits').optional(),
     inline: z.base64().optional(),
   })

@@ -5,6 +5,9 @@ export function createLogger(level: string, name: string): Logger {
   return pino({
     name,
     level,
-    redact: { paths: ['password', '*.password', 'redis', '*.redis', 'url', '*.url'], censor: '[redacted]' },
+    redact: {
+      paths: ['password', '*.password', 'redis', '*.redis', 'url', '*.url'],
+      censor: '[redacted]',
+    },
   });
 }

@@ -1,6 +1,7 @@
+import { globalSuite } from './global-suite.js';
 import type { BenchSuite } from './report.js';
 import { routerSuite } from './router.js';
 import { runtimeSuite } from './runtime-suite.js';
 
 /** Every benchmark suite, in the order `npm run bench` runs them. */
-export const suites: BenchSuite[] = [runtimeSuite, routerSuite];
+export const suites: BenchSuite[] = [runtimeSuite, routerSuite, globalSuite];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RedisSettings } from '../state/redis-config.js';
 
 /** `glass runtime` flags, parsed once at the edge; nothing below reads process.env. */
 export const RuntimeConfig = z.object({
@@ -13,5 +14,11 @@ export const RuntimeConfig = z.object({
     .min(1)
     .default(1024 * 1024),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** The global tier; absent: local tier only, and `durability: global` is refused. */
+  redis: RedisSettings.optional(),
+  /** How long an Idempotency-Key's response is replayed (default 24 h). */
+  idempotencyTtlSeconds: z.coerce.number().int().min(1).max(31_536_000).optional(),
+  /** TEST ONLY: SIGKILL self after committing this Idempotency-Key, before answering. */
+  testCrashAfterCommitOf: z.string().min(1).optional(),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;

@@ -9,9 +9,11 @@ import type {
   InvokeDone,
   InvokeFailed,
   InvokeRequest,
+  InvokeYield,
 } from './protocol.js';
 import { Transaction } from './transaction.js';
-import { ConflictAbort, type WorkerStateCache } from './worker-cache.js';
+import { ConflictAbort, OUT_OF_FUEL, YieldToWorker, type StateView } from './worker-cache.js';
+import { FUEL_EXPORT } from '../wasm/fuel.js';
 import { WasiRunner, WasiExit } from './wasi-runner.js';
 import { WASM_PAGE_BYTES } from '../wasm/memory-cap.js';
 
@@ -56,7 +58,14 @@ export class GuestExecutor {
   private readonly imports = new GuestImports((f, e, input) => this.nestedCall(f, e, input));
   private readonly wasi = new WasiRunner();
 
-  constructor(private readonly cache: WorkerStateCache) {}
+  /**
+   * @param fuel set only for the main-thread fast lane: the budget each instance gets per
+   * call (modules must carry fuel metering); running out yields the invocation to a worker.
+   */
+  constructor(
+    private readonly cache: StateView,
+    private readonly fuel?: number,
+  ) {}
 
   async load(definition: FaasletDefinition): Promise<void> {
     if (definition.abi === 'wasi-command') await this.wasi.ready();
@@ -77,7 +86,11 @@ export class GuestExecutor {
     return count;
   }
 
-  invoke(request: InvokeRequest): InvokeDone | InvokeFailed | InvokeConflict {
+  has(name: string): boolean {
+    return this.guests.has(name);
+  }
+
+  invoke(request: InvokeRequest): InvokeDone | InvokeFailed | InvokeConflict | InvokeYield {
     if (request.clearCache) this.cache.clear();
     this.cache.invalidate(request.invalidate);
     const txn = new Transaction(this.cache);
@@ -93,6 +106,8 @@ export class GuestExecutor {
     } catch (error) {
       if (error instanceof ConflictAbort)
         return { type: 'conflict', id: request.id, keys: error.keys };
+      if (error instanceof YieldToWorker)
+        return { type: 'yield', id: request.id, reason: error.message };
       const { kind, message } = this.classify(error, guest.definition, ctx);
       return this.failed(request.id, kind, message, ctx.logs);
     } finally {
@@ -141,17 +156,31 @@ export class GuestExecutor {
     const signature = guest.exports.get(exportName);
     if (!signature)
       throw new NotFound(`Faaslet ${guest.definition.name} has no export ${exportName}`);
-    const instance = guest.instances.acquire();
-    ctx.memory = memoryOf(instance);
-    this.imports.current = ctx;
-    const fn = instance.exports[exportName] as (...a: (number | bigint)[]) => unknown;
-    const result = fn(...toWasmArgs(signature, args));
+    let fuel: WebAssembly.Global | undefined;
+    let result: unknown;
+    try {
+      const instance = guest.instances.acquire();
+      fuel =
+        this.fuel === undefined ? undefined : (instance.exports[FUEL_EXPORT] as WebAssembly.Global);
+      if (fuel) fuel.value = this.fuel;
+      ctx.memory = memoryOf(instance);
+      this.imports.current = ctx;
+      const fn = instance.exports[exportName] as (...a: (number | bigint)[]) => unknown;
+      result = fn(...toWasmArgs(signature, args));
+      // Only an instance that returned normally goes back: a trapped one may be half-updated.
+      guest.instances.release(instance);
+    } catch (error) {
+      // Out of fuel, in the call or in a new instance's start function: a worker runs it.
+      const outOfFuel = fuel === undefined || (fuel.value as number) < 0;
+      if (this.fuel !== undefined && outOfFuel && error instanceof WebAssembly.RuntimeError) {
+        throw new YieldToWorker(OUT_OF_FUEL);
+      }
+      throw error;
+    }
     if (signature.results.length > 0) {
       ctx.output = [encoder.encode(String(result))];
       ctx.outputBytes = ctx.output[0]?.length ?? 0;
     }
-    // Only an instance that returned normally goes back: a trapped one may be half-updated.
-    guest.instances.release(instance);
   }
 
   private nestedCall(faaslet: string, exportName: string, input: Uint8Array): Uint8Array | number {
@@ -159,6 +188,9 @@ export class GuestExecutor {
     if (!caller) return CALL_UNKNOWN;
     if (caller.depth + 1 >= MAX_CALL_DEPTH) return CALL_TOO_DEEP;
     const guest = this.guests.get(faaslet);
+    // The fast lane holds only metered modules: a callee it lacks may still exist on a worker.
+    if (!guest && this.fuel !== undefined)
+      throw new YieldToWorker(`callee ${faaslet} runs on workers only`);
     const signature = guest?.exports.get(exportName);
     if (!guest || (!signature && guest.definition.abi === 'glass')) return CALL_UNKNOWN;
     const ctx = this.context(guest.definition, caller.txn, input, caller.depth + 1);
@@ -171,7 +203,7 @@ export class GuestExecutor {
       this.run(guest, exportName, args, ctx);
       return concat(ctx.output, ctx.outputBytes);
     } catch (error) {
-      if (error instanceof ConflictAbort) throw error;
+      if (error instanceof ConflictAbort || error instanceof YieldToWorker) throw error;
       caller.txn.rollback(savepoint);
       const { message } = this.classify(error, guest.definition, ctx);
       caller.logs.push({

@@ -175,8 +175,9 @@ export class GuestWorker {
   private async answerFetch(keys: StateKey[], reads: [StateKey, string][]): Promise<void> {
     const reply = await this.events.fetch(keys, reads);
     if (!this.alive) return;
+    // Reply first, then bump the counter the worker waits on (see syncFetch in worker.ts).
     this.fetchPort.postMessage(reply);
-    Atomics.store(this.fetchFlag, 0, 1);
+    Atomics.add(this.fetchFlag, 0, 1);
     Atomics.notify(this.fetchFlag, 0);
   }
 }

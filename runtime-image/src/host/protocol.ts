@@ -104,6 +104,13 @@ export type FetchReply = { ok: true; entries: VersionedEntry[] } | { ok: false; 
 
 export type InvokeOutcome = InvokeDone | InvokeFailed | InvokeConflict;
 
+/** From the main-thread fast lane only: run this one on a worker instead. */
+export interface InvokeYield {
+  type: 'yield';
+  id: number;
+  reason: string;
+}
+
 export type FromWorker =
   | { type: 'loaded'; name: string; error?: string }
   | { type: 'outcomes'; outcomes: InvokeOutcome[] }

@@ -1,5 +1,5 @@
 import type { StateKey, VersionedEntry } from './protocol.js';
-import type { WorkerStateCache } from './worker-cache.js';
+import type { StateView } from './worker-cache.js';
 
 /** A guest-visible error in a state operation (bad stored value): it traps the guest. */
 export class StateValueError extends Error {}
@@ -15,7 +15,7 @@ export class Transaction {
   readonly reads = new Map<StateKey, string>();
   readonly writes = new Map<StateKey, Uint8Array | null>();
 
-  constructor(private readonly cache: WorkerStateCache) {}
+  constructor(private readonly cache: StateView) {}
 
   get(key: StateKey): Uint8Array | null {
     const written = this.writes.get(key);

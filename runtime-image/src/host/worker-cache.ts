@@ -14,6 +14,28 @@ export class ConflictAbort extends Error {
 
 export type SyncFetch = (keys: StateKey[], reads: [StateKey, string][]) => FetchReply;
 
+/**
+ * The guest cannot finish here (it ran out of fuel, or needs a value only a worker can
+ * wait for): the main-thread fast lane gives the invocation to a worker instead. Nothing is
+ * lost: an invocation's writes leave it only when it returns normally.
+ */
+export class YieldToWorker extends Error {}
+
+/** The yield reason that counts against an export in the fast lane (see FastLane). */
+export const OUT_OF_FUEL = 'out of fuel';
+
+/** What a Transaction reads through and writes back to: a worker's cache, or the main thread's store. */
+export interface StateView {
+  lookup(
+    key: StateKey,
+    reads: Map<StateKey, string>,
+  ): { value: Uint8Array | null; version: string };
+  nextVersion(): string;
+  install(writes: VersionedEntry[]): void;
+  invalidate(keys: StateKey[]): void;
+  clear(): void;
+}
+
 const MAX_CACHED_KEYS = 100_000;
 
 /**
@@ -22,7 +44,7 @@ const MAX_CACHED_KEYS = 100_000;
  * main thread has not validated yet); that is safe because every commit is validated by
  * version on the main thread, and a version that never committed never matches.
  */
-export class WorkerStateCache {
+export class WorkerStateCache implements StateView {
   private readonly entries = new Map<StateKey, CachedValue>();
   private sequence = 0;
 

@@ -46,7 +46,8 @@ export class WorkerPool {
   private readonly affinity = new Map<string, GuestWorker>();
   /** Namespaces that saw a conflict lately: spreading them over workers only adds conflicts. */
   private readonly contendedUntil = new Map<string, number>();
-  private readonly timers = new Map<GuestWorker, NodeJS.Timeout>();
+  /** One deadline timer per worker, for the invocation at the head of its queue. */
+  private readonly timers = new Map<GuestWorker, { timer: NodeJS.Timeout; head: Dispatched }>();
   private readonly now: () => number;
   private nextWorker = 0;
   private nextId = 0;
@@ -71,7 +72,12 @@ export class WorkerPool {
   /** Loads (or replaces) a Faaslet in every worker; resolves when all have it. */
   async load(definition: FaasletDefinition): Promise<void> {
     this.definitions.set(definition.name, definition);
-    await Promise.all(this.workers.map((w) => w.load({ type: 'load', definition })));
+    const loaded = Promise.all(this.workers.map((w) => w.load({ type: 'load', definition })));
+    // A glass-ABI load is synchronous in the worker and precedes any invoke on the same port,
+    // so waiting for the acknowledgements would only add two thread wake-ups to a first call.
+    // A WASI load initialises @wasmer/wasi asynchronously: that one is awaited.
+    if (definition.abi === 'wasi-command') await loaded;
+    else void loaded.catch(() => undefined);
   }
 
   unload(name: string): void {
@@ -110,7 +116,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.spareSweep);
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     const held = this.workers.splice(0).flatMap((w) => w.kill('runtime shutting down'));
     for (const item of [...held, ...this.waiting.splice(0).map((w) => w.item)]) {
       item.settle({ type: 'crashed', message: 'runtime shutting down' });
@@ -201,12 +207,13 @@ export class WorkerPool {
     return tracked;
   }
 
-  /** One timer per worker, re-armed only when its head invocation changes. */
+  /** Re-armed only when the head invocation changed: a dispatch behind it costs no timer. */
   private armTimer(worker: GuestWorker): void {
-    const existing = this.timers.get(worker);
-    if (existing) clearTimeout(existing);
-    this.timers.delete(worker);
     const head = worker.outstanding[0];
+    const existing = this.timers.get(worker);
+    if (head && existing?.head === head) return;
+    if (existing) clearTimeout(existing.timer);
+    this.timers.delete(worker);
     if (!head || !worker.alive) return;
     const due = Math.max(0, worker.headSince + head.timeoutMs - this.now());
     const timer = setTimeout(() => {
@@ -214,7 +221,7 @@ export class WorkerPool {
       if (worker.outstanding[0] === head) this.timeOut(worker, head);
       else this.armTimer(worker);
     }, due);
-    this.timers.set(worker, timer);
+    this.timers.set(worker, { timer, head });
   }
 
   private timeOut(worker: GuestWorker, head: Dispatched): void {
@@ -227,8 +234,8 @@ export class WorkerPool {
   }
 
   private onExit(worker: GuestWorker, reason: string): void {
-    const timer = this.timers.get(worker);
-    if (timer) clearTimeout(timer);
+    const armed = this.timers.get(worker);
+    if (armed) clearTimeout(armed.timer);
     this.timers.delete(worker);
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);

@@ -1,8 +1,7 @@
 // Entry point of a guest worker thread: runs invocations the main thread sends, one at a
 // time, so a guest that never returns blocks only this thread (which the main thread kills).
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { collectGarbage } from './collect-garbage.js';
 import { GuestExecutor } from './executor.js';
 import type {
   FetchReply,
@@ -38,21 +37,19 @@ function flushHeld(): void {
 /**
  * Blocks until the main thread answers: a guest's state read is synchronous. Held outcomes
  * go first, so the main thread has applied this worker's earlier commits before it answers.
+ * The flag is a counter the main thread bumps after posting each reply, so a notify that
+ * arrives late from an earlier fetch cannot pass for this one: it finds no reply and waits on.
  */
 function syncFetch(keys: string[], reads: [string, string][]): FetchReply {
   flushHeld();
-  Atomics.store(flag, 0, 0);
+  const seen = Atomics.load(flag, 0);
   send({ type: 'fetch', id: currentId, keys, reads });
-  Atomics.wait(flag, 0, 0);
-  const reply = receiveMessageOnPort(data.fetchPort);
-  if (!reply) throw new Error('fetch woke without a reply');
-  return reply.message as FetchReply;
+  for (;;) {
+    const reply = receiveMessageOnPort(data.fetchPort);
+    if (reply) return reply.message as FetchReply;
+    Atomics.wait(flag, 0, seen);
+  }
 }
-
-// A guest that hit its memory limit leaves a large dead memory behind; collecting it at once
-// gives the pod its memory back now rather than at the next GC V8 happens to schedule.
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
 
 const executor = new GuestExecutor(new WorkerStateCache(data.uid, syncFetch));
 
@@ -65,6 +62,7 @@ function runBatch(requests: InvokeRequest[]): void {
     currentId = request.id;
     // Not `held.push(executor.invoke(...))`: a fetch inside invoke() replaces `held`.
     const outcome = executor.invoke(request);
+    if (outcome.type === 'yield') throw new Error('a worker has no fuel budget, so never yields');
     held.push(outcome);
     if (outcome.type === 'failed' && outcome.kind === 'memory-limit') collectGarbage();
     if (performance.now() - heldSince > MAX_HOLD_MS) flushHeld();

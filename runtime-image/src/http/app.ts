@@ -2,8 +2,10 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
 import { stateKey } from '../host/protocol.js';
+import { parseIdempotencyKey } from '../state/idempotency.js';
 import { badRequest, notFound, notReady, tooLarge } from '../runtime/errors.js';
 import type { GlassRuntime } from '../runtime/glass-runtime.js';
+import { invokeIdempotently } from '../runtime/idempotent-invoke.js';
 import type { ResolvedExport } from '../runtime/registry.js';
 import { errorMiddleware } from './error-middleware.js';
 
@@ -16,11 +18,19 @@ export interface AppDeps {
 }
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** `/invoke/:faaslet/:export` or `/invoke/:export`, matched before the router: the hot path. */
+const INVOKE_PATH = /^\/invoke\/([^/]+)(?:\/([^/]+))?$/;
+const EMPTY = new Uint8Array(0);
 
 async function readBody(ctx: Koa.Context, limit: number): Promise<Uint8Array> {
+  const headers = ctx.req.headers;
+  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
+    return EMPTY;
+  }
   const declared = ctx.request.length;
-  if (declared > limit)
+  if (declared > limit) {
     throw tooLarge(`request body of ${declared} bytes is over the limit of ${limit}`);
+  }
   const body = await getRawBody(ctx.req, { limit, length: declared || undefined });
   return new Uint8Array(body.buffer, body.byteOffset, body.length);
 }
@@ -33,9 +43,53 @@ function queryValues(ctx: Koa.Context): string[] {
 
 function stateKeyOf(ctx: Koa.Context): string {
   const { namespace, key } = ctx.params as { namespace: string; key: string };
-  if (!NAMESPACE.test(namespace))
+  if (!NAMESPACE.test(namespace)) {
     throw badRequest(`namespace must be a DNS label, got "${namespace}"`);
+  }
   return stateKey(namespace, key);
+}
+
+function invokeRoute(runtime: GlassRuntime, maxBodyBytes: number): Koa.Middleware {
+  const invoke = async (ctx: Koa.Context, target: ResolvedExport): Promise<void> => {
+    if (!runtime.ready) throw notReady('runtime is not ready');
+    const body = await readBody(ctx, maxBodyBytes);
+    const started = performance.now();
+    let outcome = 'internal';
+    try {
+      const key = parseIdempotencyKey(ctx.get('Idempotency-Key'));
+      const result = await invokeIdempotently(runtime, target, {
+        body,
+        args: queryValues(ctx),
+        key,
+      });
+      if (result.replayed) ctx.set('Idempotent-Replayed', 'true');
+      outcome = 'ok';
+      ctx.type = result.numeric ? 'text/plain' : 'application/octet-stream';
+      ctx.body = Buffer.from(result.output.buffer, result.output.byteOffset, result.output.length);
+    } catch (error) {
+      outcome = (error as { code?: string }).code ?? outcome;
+      throw error;
+    } finally {
+      const ms = performance.now() - started;
+      runtime.metrics.recordInvocation(target.definition.name, target.signature.name, outcome, ms);
+    }
+  };
+  return async (ctx, next) => {
+    const match = INVOKE_PATH.exec(ctx.path);
+    if (!match) {
+      await next();
+      return;
+    }
+    const [, first = '', second] = match;
+    const { registry } = runtime;
+    if (second !== undefined) {
+      await invoke(ctx, registry.resolve(decodeURIComponent(first), decodeURIComponent(second)));
+    } else if (ctx.method === 'GET') {
+      await invoke(ctx, registry.resolveExportOnly(decodeURIComponent(first)));
+    } else {
+      throw badRequest('use GET /invoke/:export?value=N or POST /invoke/:faaslet/:export');
+    }
+  };
 }
 
 /**
@@ -47,70 +101,44 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   const router = new Router();
 
-  const invoke = async (ctx: Koa.Context, target: ResolvedExport): Promise<void> => {
-    if (!runtime.ready) throw notReady('runtime is not ready');
-    const body = await readBody(ctx, maxBodyBytes);
-    const started = performance.now();
-    const faaslet = target.definition.name;
-    try {
-      const result = await runtime.invoker.invoke(target, body, queryValues(ctx));
-      runtime.metrics.invocations.inc({ faaslet, export: target.signature.name, outcome: 'ok' });
-      ctx.type = result.numeric ? 'text/plain' : 'application/octet-stream';
-      ctx.body = Buffer.from(result.output.buffer, result.output.byteOffset, result.output.length);
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? 'internal';
-      runtime.metrics.invocations.inc({ faaslet, export: target.signature.name, outcome: code });
-      throw error;
-    } finally {
-      runtime.metrics.latency.observe({ faaslet }, (performance.now() - started) / 1000);
-    }
-  };
-
-  router.all('/invoke/:faaslet/:export', async (ctx) => {
-    const { faaslet, export: exportName } = ctx.params as { faaslet: string; export: string };
-    await invoke(ctx, runtime.registry.resolve(faaslet, exportName));
-  });
-  router.get('/invoke/:export', async (ctx) => {
-    await invoke(
-      ctx,
-      runtime.registry.resolveExportOnly((ctx.params as { export: string }).export),
-    );
-  });
-
-  router.get('/state/:namespace/:key', (ctx) => {
-    const value = runtime.readState(stateKeyOf(ctx));
+  router.get('/state/:namespace/:key', async (ctx) => {
+    const value = await runtime.readState(stateKeyOf(ctx));
     if (value === null) throw notFound('no such key');
     ctx.type = 'application/octet-stream';
     ctx.body = Buffer.from(value);
   });
   router.put('/state/:namespace/:key', async (ctx) => {
-    runtime.writeState(stateKeyOf(ctx), await readBody(ctx, maxBodyBytes));
+    await runtime.writeState(stateKeyOf(ctx), await readBody(ctx, maxBodyBytes));
     ctx.status = 204;
   });
-  router.delete('/state/:namespace/:key', (ctx) => {
+  router.delete('/state/:namespace/:key', async (ctx) => {
     const key = stateKeyOf(ctx);
-    if (runtime.readState(key) === null) throw notFound('no such key');
-    runtime.writeState(key, null);
+    if ((await runtime.readState(key)) === null) throw notFound('no such key');
+    await runtime.writeState(key, null);
     ctx.status = 204;
   });
 
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
+  // `?tier=local` leaves the global tier out: what a router probes (ADR 0045).
   router.get('/ready', (ctx) => {
-    ctx.status = runtime.ready ? 200 : 503;
-    ctx.body = { ready: runtime.ready, faaslets: runtime.registry.all().length };
+    const down = ctx.query.tier === 'local' ? undefined : runtime.store.unavailableReason;
+    const reason = runtime.ready ? down : 'loading or draining';
+    ctx.status = reason === undefined ? 200 : 503;
+    ctx.body = {
+      ready: reason === undefined,
+      faaslets: runtime.registry.all().length,
+      ...(reason === undefined ? {} : { reason }),
+    };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = runtime.metrics.registry.contentType;
     ctx.body = await runtime.metrics.registry.metrics();
   });
 
-  app.use(async (ctx, next) => {
-    ctx.set('X-Glass-Pod', deps.podName);
-    await next();
-  });
-  app.use(errorMiddleware(runtime.log, runtime.metrics));
+  app.use(errorMiddleware(runtime.log, runtime.metrics, deps.podName));
+  app.use(invokeRoute(runtime, maxBodyBytes));
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use((ctx) => {

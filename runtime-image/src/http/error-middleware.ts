@@ -16,9 +16,13 @@ function libraryError(error: unknown): GlassError | undefined {
   return new GlassError(status, code, typeof message === 'string' ? message : 'bad request');
 }
 
-/** The one place where failures become `{ "error": { "code", "message" } }` answers. */
-export function errorMiddleware(log: Logger, metrics: RuntimeMetrics): Middleware {
+/**
+ * The outermost middleware: names the pod on every answer (`X-Glass-Pod`), and is the one
+ * place where failures become `{ "error": { "code", "message" } }` answers.
+ */
+export function errorMiddleware(log: Logger, metrics: RuntimeMetrics, podName: string): Middleware {
   return async (ctx, next) => {
+    ctx.set('X-Glass-Pod', podName);
     try {
       await next();
     } catch (error) {
@@ -27,6 +31,8 @@ export function errorMiddleware(log: Logger, metrics: RuntimeMetrics): Middlewar
       if (!known) log.error({ err: error, path: ctx.path }, 'unexpected error');
       metrics.errors.inc({ code: failure.code });
       ctx.status = failure.status;
+      // So a proxy can tell a pod's trouble (not_ready) from everyone's (unavailable) unread.
+      ctx.set('X-Glass-Error', failure.code);
       ctx.body = { error: { code: failure.code, message: failure.message } };
     }
   };

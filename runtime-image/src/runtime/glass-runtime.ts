@@ -3,12 +3,17 @@ import type { Faaslet, ManifestProblem } from '@glass/crds';
 import type { Logger } from 'pino';
 import type { FetchReply, StateKey, VersionedEntry } from '../host/protocol.js';
 import { WorkerPool } from '../host/worker-pool.js';
+import type { GlobalTier } from '../state/global-tier.js';
 import { LocalTier } from '../state/local-tier.js';
-import { compileFaaslet } from './compile-faaslet.js';
+import { TieredStore } from '../state/tiers.js';
+import { FastLane } from '../host/fast-lane.js';
+import { MainThreadView } from '../host/main-thread-view.js';
+import { compileFaasletKeepingBytes } from './compile-faaslet.js';
 import { readFaasletManifests } from './faaslet-files.js';
 import { Invoker } from './invoker.js';
 import { RuntimeMetrics } from './metrics.js';
 import { resolveModuleBytes } from './module-bytes.js';
+import { DEFAULT_IDEMPOTENCY, type IdempotencyPolicy } from './idempotent-invoke.js';
 import { FaasletRegistry } from './registry.js';
 
 export interface RuntimeOptions {
@@ -17,6 +22,11 @@ export interface RuntimeOptions {
   maxAttempts?: number;
   /** Invocations queued per worker; tests set 1 to force namespaces across workers. */
   window?: number;
+  /** false: every invocation runs on a worker (tests of the worker path). */
+  fastLane?: boolean;
+  /** Redis, connected: `durability: global` is refused without it. */
+  global?: GlobalTier;
+  idempotency?: IdempotencyPolicy;
 }
 
 /**
@@ -26,9 +36,12 @@ export interface RuntimeOptions {
 export class GlassRuntime {
   readonly registry = new FaasletRegistry();
   readonly metrics: RuntimeMetrics;
-  readonly store = new LocalTier();
+  /** Each key in its namespace's tier: this pod's memory, or Redis (ADR 0044). */
+  readonly store: TieredStore;
+  readonly idempotency: IdempotencyPolicy;
   readonly pool: WorkerPool;
   readonly invoker: Invoker;
+  readonly fastLane: FastLane;
   readonly log: Logger;
   /** False while loading or draining: `/ready` answers 503. */
   ready = false;
@@ -38,6 +51,13 @@ export class GlassRuntime {
   constructor(options: RuntimeOptions) {
     this.log = options.log;
     this.metrics = new RuntimeMetrics(() => this.pool.workerCount);
+    this.store = new TieredStore({
+      local: new LocalTier(),
+      global: options.global,
+      bootId: this.bootId,
+      registry: this.metrics.registry,
+    });
+    this.idempotency = options.idempotency ?? DEFAULT_IDEMPOTENCY;
     this.pool = new WorkerPool({
       size: options.workers,
       maxSpares: Math.max(2, options.workers),
@@ -51,7 +71,11 @@ export class GlassRuntime {
       },
       uidPrefix: this.bootId,
     });
+    this.fastLane = new FastLane(
+      new MainThreadView(`${this.bootId}.main`, (key) => this.store.peek(key)),
+    );
     this.invoker = new Invoker({
+      fastLane: options.fastLane === false ? undefined : this.fastLane,
       pool: this.pool,
       store: this.store,
       metrics: this.metrics,
@@ -84,18 +108,23 @@ export class GlassRuntime {
   }
 
   async loadFaaslet(faaslet: Faaslet, bytes: Uint8Array): Promise<void> {
-    const definition = await compileFaaslet(faaslet, bytes);
+    const { definition, capped } = await compileFaasletKeepingBytes(faaslet, bytes);
     const durability = this.registry.durabilityOf(definition.namespace);
     if (durability !== undefined && durability !== definition.durability) {
       throw new Error(
         `namespace ${definition.namespace} is already ${durability}; this Faaslet asks for ${definition.durability}`,
       );
     }
-    if (definition.durability === 'global') {
+    if (definition.durability === 'global' && !this.store.hasGlobalTier) {
       throw new Error('durability: global needs a Redis (glass runtime --redis URL)');
     }
+    this.store.assign(definition.namespace, definition.durability);
     await this.pool.load(definition);
     this.registry.set(definition);
+    // Metering and compiling for the fast lane costs milliseconds: never on the first call's path.
+    void this.fastLane.prepare(definition, capped).catch((error: unknown) => {
+      this.log.warn({ faaslet: definition.name, err: error }, 'fast lane unavailable');
+    });
     this.metrics.faaslets.set(this.registry.all().length);
     this.log.info(
       {
@@ -108,25 +137,24 @@ export class GlassRuntime {
   }
 
   /** Admin writes (the /state routes) commit like any transaction, then reach the workers. */
-  writeState(key: StateKey, value: Uint8Array | null): void {
+  async writeState(key: StateKey, value: Uint8Array | null): Promise<void> {
     const entry: VersionedEntry = [key, value, value === null ? '' : this.store.adminVersion()];
-    this.store.commit({ reads: [], writes: [entry] });
+    await this.store.commit({ reads: [], writes: [entry] });
     this.pool.noteCommitted(undefined, [entry]);
   }
 
-  readState(key: StateKey): Uint8Array | null {
-    return this.store.read([key])[0]?.[1] ?? null;
+  async readState(key: StateKey): Promise<Uint8Array | null> {
+    return (await this.store.read([key]))[0]?.[1] ?? null;
   }
 
-  private fetch(keys: StateKey[], reads: [StateKey, string][]): FetchReply {
+  private fetch(keys: StateKey[], reads: [StateKey, string][]): FetchReply | Promise<FetchReply> {
     this.metrics.stateReads.inc();
-    const stale = this.store.stale(reads);
-    if (stale.length > 0) return { ok: false, stale };
-    return { ok: true, entries: this.store.read(keys) };
+    return this.store.fetch(keys, reads);
   }
 
   async close(): Promise<void> {
     this.ready = false;
     await this.pool.close();
+    await this.store.close();
   }
 }

@@ -4,6 +4,8 @@ import type { WorkerOutcome } from '../host/guest-worker.js';
 import { ArgumentError, argsFromText, checkArgs, isNumericExport } from '../host/numeric-args.js';
 import type { FaasletDefinition, StateKey } from '../host/protocol.js';
 import type { WorkerPool } from '../host/worker-pool.js';
+import type { FastLane } from '../host/fast-lane.js';
+import type { IdempotencyClaim, StoredResponse } from '../state/idempotency.js';
 import type { StateStore } from '../state/store.js';
 import {
   badRequest,
@@ -24,10 +26,14 @@ export interface InvocationResult {
   /** Numeric exports answer decimal text; bytes exports answer whatever the guest wrote. */
   numeric: boolean;
   attempts: number;
+  /** An `Idempotency-Key` request whose key another request committed first: its answer. */
+  replayed?: boolean;
 }
 
 export interface InvokerDeps {
   pool: WorkerPool;
+  /** Runs short invocations on the main thread; absent: every invocation goes to a worker. */
+  fastLane: FastLane | undefined;
   store: StateStore;
   metrics: RuntimeMetrics;
   log: Logger;
@@ -36,6 +42,8 @@ export interface InvokerDeps {
 }
 
 const decoder = new TextDecoder();
+/** The fast lane's commits come from no worker: every worker's copy of what it wrote is stale. */
+const MAIN_THREAD = 'main-thread';
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 function failureError(outcome: Extract<WorkerOutcome, { type: 'failed' }>): GlassError {
@@ -67,6 +75,7 @@ export class Invoker {
     target: ResolvedExport,
     body: Uint8Array,
     queryArgs: string[],
+    idempotency?: IdempotencyClaim,
   ): Promise<InvocationResult> {
     const { definition, signature } = target;
     const numeric = isNumericExport(signature);
@@ -91,12 +100,14 @@ export class Invoker {
     this.running.set(definition.name, running + 1);
     this.deps.metrics.inFlight.inc();
     try {
-      const { output, attempts } = await this.runToCommit(
+      const { output, attempts, replay } = await this.runToCommit(
         definition,
         signature.name,
         numeric ? new Uint8Array(0) : body,
         args,
+        idempotency && { claim: idempotency, numeric },
       );
+      if (replay) return { ...replay, attempts, replayed: true };
       return { output, numeric, attempts };
     } finally {
       this.running.set(definition.name, (this.running.get(definition.name) ?? 1) - 1);
@@ -109,21 +120,45 @@ export class Invoker {
     exportName: string,
     input: Uint8Array,
     args: string[],
-  ): Promise<{ output: Uint8Array; attempts: number }> {
+    idempotency?: { claim: IdempotencyClaim; numeric: boolean },
+  ): Promise<{ output: Uint8Array; attempts: number; replay?: StoredResponse }> {
     const { pool, store, metrics, maxAttempts } = this.deps;
     let staleKeys: StateKey[] = [];
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const outcome = await pool.submit(
-        { faaslet: definition.name, export: exportName, input, args },
-        { timeoutMs: definition.timeoutMs, namespace: definition.namespace },
-        staleKeys,
-      );
+      // A Redis outage answers 503 at once, without running the guest (ADR 0045); while
+      // another pod holds the namespace's turn, the attempt waits to start (ADR 0046).
+      const admission = store.admit?.(definition.namespace);
+      if (admission) await admission;
+      const fast = this.deps.fastLane?.tryInvoke(definition, exportName, input, args);
+      metrics.lanes.inc({ lane: fast ? 'main' : 'worker' });
+      const outcome: WorkerOutcome = fast
+        ? { ...fast, workerUid: MAIN_THREAD }
+        : await pool.submit(
+            { faaslet: definition.name, export: exportName, input, args },
+            { timeoutMs: definition.timeoutMs, namespace: definition.namespace },
+            staleKeys,
+          );
       if (outcome.type === 'done') {
         this.forwardLogs(outcome.logs);
-        const result = await store.commit({ reads: outcome.reads, writes: outcome.writes });
+        // Other workers' copies of what this attempt writes are stale from the moment its
+        // commit is issued, and a global commit answers a Redis round trip later (ADR 0041).
+        pool.noteCommitted(outcome.workerUid, outcome.writes);
+        const { claim, numeric } = idempotency ?? {};
+        const result = await store.commit({
+          reads: outcome.reads,
+          writes: outcome.writes,
+          attempt,
+          ...(claim && {
+            idempotency: { claim, response: { numeric: !!numeric, output: outcome.output } },
+          }),
+        });
+        if (result.ok && result.replay) {
+          // Nothing applied: every cached copy of what this attempt wrote is stale.
+          pool.noteCommitted(undefined, outcome.writes);
+          return { output: outcome.output, attempts: attempt, replay: result.replay };
+        }
         if (result.ok) {
           metrics.commits.inc({ result: 'committed' });
-          pool.noteCommitted(outcome.workerUid, outcome.writes);
           return { output: outcome.output, attempts: attempt };
         }
         // The worker cached this attempt's writes speculatively: those copies are stale too.

@@ -16,6 +16,12 @@ export class RuntimeMetrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5],
     registers: [this.registry],
   });
+  readonly lanes = new Counter({
+    name: 'glass_invocation_lane_total',
+    help: 'Executions by where they ran: main (the fast lane) or worker',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
   readonly commits = new Counter({
     name: 'glass_state_commits_total',
     help: 'State commits by result: committed, or conflict (retried)',
@@ -49,6 +55,29 @@ export class RuntimeMetrics {
     help: 'Invocations running or queued',
     registers: [this.registry],
   });
+
+  /** Label children by faaslet/export/outcome: a label lookup per call costs more than the call. */
+  private readonly children = new Map<
+    string,
+    {
+      count: ReturnType<RuntimeMetrics['invocations']['labels']>;
+      latency: ReturnType<RuntimeMetrics['latency']['labels']>;
+    }
+  >();
+
+  recordInvocation(faaslet: string, exportName: string, outcome: string, ms: number): void {
+    const key = `${faaslet}/${exportName}/${outcome}`;
+    let child = this.children.get(key);
+    if (!child) {
+      child = {
+        count: this.invocations.labels(faaslet, exportName, outcome),
+        latency: this.latency.labels(faaslet),
+      };
+      this.children.set(key, child);
+    }
+    child.count.inc();
+    child.latency.observe(ms / 1000);
+  }
 
   constructor(workerCount: () => number) {
     collectDefaultMetrics({ register: this.registry });

@@ -24,10 +24,13 @@ export async function resolveModuleBytes(
   }
   if (source.url !== undefined) {
     const url = source.url;
-    const response = await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => {
-      const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
-      throw new ModuleNotFoundError(`fetching ${url} failed: ${cause}`);
-    });
+    const response = await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch(
+      (error: unknown) => {
+        const cause =
+          (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+        throw new ModuleNotFoundError(`fetching ${url} failed: ${cause}`);
+      },
+    );
     if (!response.ok) {
       throw new ModuleNotFoundError(`fetching ${source.url} answered ${response.status}`);
     }

@@ -4,6 +4,8 @@ import type { ManifestProblem } from '@glass/crds';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { createApp } from '../http/app.js';
+import { GlobalTier } from '../state/global-tier.js';
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../state/idempotency.js';
 import { GlassRuntime, type RuntimeOptions } from './glass-runtime.js';
 
 export interface RunningRuntime {
@@ -25,7 +27,20 @@ export async function serveRuntime(
   log: Logger,
   tuning: Partial<RuntimeOptions> = {},
 ): Promise<RunningRuntime> {
-  const runtime = new GlassRuntime({ workers: config.workers, log, ...tuning });
+  // Redis first: an unreachable or refusing Redis ends startup with a clear message.
+  const global = config.redis ? await GlobalTier.connect(config.redis, log) : undefined;
+  if (global) log.info({ endpoint: global.endpoint }, 'global state on Redis');
+  const idempotency = {
+    ttlMs: (config.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000,
+    ...(config.testCrashAfterCommitOf ? { crashAfterCommitOf: config.testCrashAfterCommitOf } : {}),
+  };
+  const runtime = new GlassRuntime({
+    workers: config.workers,
+    log,
+    ...(global ? { global } : {}),
+    idempotency,
+    ...tuning,
+  });
   await runtime.start();
   const server = createServer();
   await new Promise<void>((resolve, reject) => {

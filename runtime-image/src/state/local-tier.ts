@@ -21,6 +21,11 @@ export class LocalTier implements StateStore {
     });
   }
 
+  peek(key: StateKey): VersionedEntry {
+    const stored = this.entries.get(key);
+    return [key, stored?.value ?? null, stored?.version ?? ''];
+  }
+
   stale(reads: [StateKey, string][]): StateKey[] {
     return reads
       .filter(([key, version]) => (this.entries.get(key)?.version ?? '') !== version)

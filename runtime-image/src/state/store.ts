@@ -1,12 +1,21 @@
 import type { StateKey, VersionedEntry } from '../host/protocol.js';
+import type { IdempotencyClaim, StoredResponse } from './idempotency.js';
 
 export interface CommitRequest {
   /** Keys read with the version seen; all must still be current. */
   reads: [StateKey, string][];
   writes: VersionedEntry[];
+  /**
+   * `Idempotency-Key`: store this response under the claim's key atomically with the writes;
+   * when a record is already there, apply nothing and replay it instead.
+   */
+  idempotency?: { claim: IdempotencyClaim; response: StoredResponse };
+  /** Which attempt of its invocation this is (1 = the first): a starving one takes a turn. */
+  attempt?: number;
 }
 
-export type CommitOutcome = { ok: true } | { ok: false; stale: StateKey[] };
+export type CommitOutcome =
+  { ok: true; replay?: StoredResponse } | { ok: false; stale: StateKey[] };
 
 /**
  * The authoritative state of a runtime pod's namespaces. Commits are validated by version
@@ -19,4 +28,9 @@ export interface StateStore {
   /** The keys among `reads` whose version changed. */
   stale(reads: [StateKey, string][]): StateKey[] | Promise<StateKey[]>;
   commit(request: CommitRequest): CommitOutcome | Promise<CommitOutcome>;
+  /**
+   * Called before each attempt: throws a 503 GlassError when the namespace's tier cannot
+   * commit now (Redis outage); a promise when the attempt should wait before it starts.
+   */
+  admit?(namespace: string): Promise<void> | undefined;
 }

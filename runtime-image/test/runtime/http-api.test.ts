@@ -67,6 +67,14 @@ describe('runtime HTTP API', function () {
 
   const badRequests = [
     {
+      name: 'a POST to the one-segment classic form is a 400 saying which forms exist',
+      method: 'POST',
+      path: '/invoke/add',
+      status: 400,
+      code: 'bad_request',
+      message: /use GET \/invoke\/:export\?value=N or POST \/invoke\/:faaslet\/:export/,
+    },
+    {
       name: 'an export several Faaslets share is a 400 naming them',
       method: 'GET',
       path: '/invoke/get',

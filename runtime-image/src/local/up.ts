@@ -1,0 +1,98 @@
+// `glass up`: a whole GlassCluster on one machine. N runtime processes on loopback, the
+// router in this process in front of them, Faaslets from YAML, no Kubernetes, no Redis.
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { LocalProcessMembership } from '../router/local-membership.js';
+import { startRouter, type RunningRouter } from '../router/router.js';
+import type { UpFlags } from './config.js';
+import { freePort } from './ports.js';
+import { curlLine, defaultFaasletPaths, SAMPLE_LINES, workingLines } from './samples.js';
+import { RuntimeSupervisor, type BackoffPolicy } from './supervisor.js';
+
+export interface UpDeps {
+  /** One line for the person at the terminal. */
+  say: (line: string) => void;
+  childOutput: (label: string, line: string, stream: 'stdout' | 'stderr') => void;
+  log: Logger;
+  cwd: string;
+  backoff?: BackoffPolicy;
+}
+
+export interface LocalCluster {
+  router: RunningRouter;
+  supervisor: RuntimeSupervisor;
+  faaslets: string[];
+  /** Starts the runtimes; resolves once every one is ready and in the ring. */
+  start(): Promise<void>;
+  /** Stops the router, then every runtime; resolves when all processes have exited. */
+  stop(): Promise<void>;
+}
+
+const MAIN_JS = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const PARENT_WATCH = new URL('./parent-watch.js', import.meta.url).href;
+
+async function distinctFreePorts(count: number, host: string): Promise<number[]> {
+  const ports = new Set<number>();
+  for (let tries = 0; ports.size < count && tries < count * 10; tries++)
+    ports.add(await freePort(host));
+  if (ports.size < count) throw new Error(`could not find ${count} free ports on ${host}`);
+  return [...ports];
+}
+
+function runtimeArgs(flags: UpFlags, faaslets: string[], port: number): string[] {
+  return [
+    '--import',
+    PARENT_WATCH,
+    MAIN_JS,
+    'runtime',
+    '--port',
+    String(port),
+    '--host',
+    flags.host,
+    '--log-level',
+    flags.runtimeLogLevel,
+    ...(flags.workers === undefined ? [] : ['--workers', String(flags.workers)]),
+    ...(flags.redis === undefined ? [] : ['--redis', flags.redis]),
+    '--faaslets',
+    ...faaslets,
+  ];
+}
+
+/** Starts the router (so a taken port fails first) and prepares the runtimes without starting them. */
+export async function createLocalCluster(flags: UpFlags, deps: UpDeps): Promise<LocalCluster> {
+  const faaslets = flags.faaslets.length > 0 ? [...flags.faaslets] : defaultFaasletPaths(deps.cwd);
+  const membership = new LocalProcessMembership();
+  const router = await startRouter(flags, membership, { log: deps.log });
+  const supervisor = new RuntimeSupervisor({
+    count: flags.runtimes,
+    ports: await distinctFreePorts(flags.runtimes, flags.host),
+    host: flags.host,
+    command: (port) => ({ file: process.execPath, args: runtimeArgs(flags, faaslets, port) }),
+    membership,
+    readyTimeoutMs: flags.readyTimeout,
+    say: deps.say,
+    childOutput: deps.childOutput,
+    ...(deps.backoff ? { backoff: deps.backoff } : {}),
+  });
+  const stop = async (): Promise<void> => {
+    await router.close();
+    await supervisor.stop();
+    await membership.close();
+  };
+  return { router, supervisor, faaslets, start: () => supervisor.start(), stop };
+}
+
+/** Prints the curl lines that work on this cluster, each with what it answered. */
+export async function printTryLines(up: LocalCluster, say: (line: string) => void): Promise<void> {
+  const base = `localhost:${up.router.port}`;
+  const working = await workingLines(up.router.url, SAMPLE_LINES);
+  say('');
+  say('Try:');
+  for (const { line, answer } of working) {
+    const shown = answer.length > 60 ? `${answer.slice(0, 57)}...` : answer;
+    say(`  ${curlLine(base, line)}${line.path === '/lb/status' ? '' : `    # -> ${shown}`}`);
+  }
+  say(`  curl ${base}/metrics`);
+  say('');
+  say('Ctrl-C stops everything.');
+}

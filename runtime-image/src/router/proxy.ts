@@ -1,0 +1,254 @@
+// Sends one buffered request to the pods the ring chose, with the failover rules of
+// docs/adr/0023: a request that never reached a pod goes to the next one; a request that
+// reached a pod goes on only when it carries an Idempotency-Key. The answer streams from the
+// pod's connection straight into the client's response (undici `dispatch`, no extra streams).
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { FailureKind, RouterMetrics } from './metrics.js';
+import type { Pod, PodTable } from './pods.js';
+
+/** The runtime names the error code of every error answer here (runtime-image/src/http). */
+const ERROR_CODE_HEADER = 'x-glass-error';
+
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  /** Flat `[name, value, name, value, ...]`, as undici and `rawHeaders` have them. */
+  headers: string[];
+  body: Buffer | undefined;
+  /** Carries an Idempotency-Key: the pod replays rather than re-runs a repeat. */
+  idempotent: boolean;
+}
+
+/** How a forward ended: answered by `pod` (the body may still be streaming), or not at all. */
+export type ProxyOutcome =
+  | { ok: true; pod: Pod; status: number; attempts: number }
+  | { ok: false; status: number; code: string; message: string; attempts: number };
+
+/** Error codes that mean the connection was never made, so the pod never saw the request. */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  // The pod's pool was closed (it left the ring) before the request was dispatched.
+  'UND_ERR_CLOSED',
+]);
+
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+export function failureKind(err: unknown): FailureKind {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return 'reset';
+  if (NOT_CONNECTED.has(code)) return 'connect';
+  return TIMEOUTS.has(code) ? 'timeout' : 'reset';
+}
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) are the router's own business, never forwarded. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * Flat raw headers without hop-by-hop ones, those the Connection header names, and `drop`
+ * (lower-case names). Works on `rawHeaders`-style arrays so no object is built per request.
+ */
+export function endToEnd(raw: readonly string[], drop: ReadonlySet<string>): string[] {
+  let named: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() === 'connection') {
+      named = (raw[i + 1] ?? '').split(',').map((h) => h.trim().toLowerCase());
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || drop.has(lower) || named?.includes(lower) === true) continue;
+    out.push(name, raw[i + 1] ?? '');
+  }
+  return out;
+}
+
+/** Response headers as undici reports them, minus hop-by-hop ones, plus `X-Glass-Pod`. */
+function responseHeaders(
+  headers: IncomingHttpHeaders,
+  pod: string,
+): Record<string, string | string[]> {
+  const named =
+    typeof headers.connection === 'string'
+      ? headers.connection.split(',').map((h) => h.trim().toLowerCase())
+      : [];
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named.includes(name)) continue;
+    out[name] = value;
+  }
+  out['x-glass-pod'] = pod;
+  return out;
+}
+
+export interface ProxyOptions {
+  upstreamTimeout: number;
+  maxAttempts: number;
+}
+
+type Attempt = { ok: true; status: number } | { ok: false; kind: FailureKind; error: Error };
+
+export class UpstreamProxy {
+  constructor(
+    private readonly table: PodTable,
+    private readonly metrics: RouterMetrics,
+    private readonly options: ProxyOptions,
+  ) {}
+
+  /**
+   * Forwards `req` for `key` and streams the answer into `res`. Resolves once a pod's answer
+   * has started (its headers are written) or no pod could answer (nothing written; the caller
+   * answers with the outcome).
+   */
+  async forward(
+    req: UpstreamRequest,
+    key: string | undefined,
+    res: ServerResponse,
+  ): Promise<ProxyOutcome> {
+    const pods = this.table.candidates(key, this.options.maxAttempts);
+    if (pods.length === 0) {
+      const message =
+        this.table.size === 0 ? 'no runtime pods are known' : 'no runtime pod is healthy';
+      return { ok: false, status: 503, code: 'no_healthy_pod', message, attempts: 0 };
+    }
+    let last: ProxyOutcome = {
+      ok: false,
+      status: 502,
+      code: 'upstream_failed',
+      message: '',
+      attempts: 0,
+    };
+    for (const [i, pod] of pods.entries()) {
+      const attempt = await this.attempt(pod, req, res);
+      if (attempt.ok) return { ok: true, pod, status: attempt.status, attempts: i + 1 };
+      if (res.destroyed) return failedOutcome(pod, attempt, i + 1);
+      this.table.failed(pod);
+      this.metrics.failures.inc({ pod: pod.name, kind: attempt.kind });
+      last = failedOutcome(pod, attempt, i + 1);
+      const reached = attempt.kind !== 'connect';
+      if (reached && !req.idempotent) return last;
+      if (i + 1 < pods.length)
+        this.metrics.retries.inc({ reason: reached ? 'idempotent' : 'not_reached' });
+    }
+    return last;
+  }
+
+  /** One try on one pod; resolves when its answer starts or the try has failed. */
+  private attempt(pod: Pod, req: UpstreamRequest, res: ServerResponse): Promise<Attempt> {
+    pod.requests += 1;
+    return new Promise((resolve) => {
+      let started = false;
+      let controller: Dispatcher.DispatchController | undefined;
+      // The latest chunk is held back, so a one-chunk answer (the usual case) leaves as a single
+      // `res.end(chunk)`: headers and body in one write instead of a write and an empty one.
+      let held: Buffer | undefined;
+      const clientGone = (): void => {
+        if (!res.writableEnded) controller?.abort(new Error('the client went away'));
+      };
+      res.once('close', clientGone);
+      const done = (): void => {
+        res.off('close', clientGone);
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (c) => {
+          controller = c;
+          if (res.destroyed) c.abort(new Error('the client went away'));
+        },
+        onResponseStart: (c, status, headers) => {
+          if (status < 200) return; // 1xx: the real answer follows
+          started = true;
+          this.answered(pod, status, headers[ERROR_CODE_HEADER]);
+          res.writeHead(status, responseHeaders(headers, pod.name));
+          resolve({ ok: true, status });
+          res.on('drain', () => {
+            c.resume();
+          });
+        },
+        onResponseData: (c, chunk) => {
+          if (held !== undefined && !res.write(held)) c.pause();
+          held = chunk;
+        },
+        onResponseEnd: () => {
+          done();
+          if (held === undefined) res.end();
+          else res.end(held);
+        },
+        onResponseError: (_c, error) => {
+          done();
+          if (!started) {
+            resolve({ ok: false, kind: failureKind(error), error });
+            return;
+          }
+          // The headers are out: the only honest thing left is to cut the connection. A client
+          // that left is not the pod's fault.
+          if (!res.destroyed) {
+            this.table.failed(pod);
+            this.metrics.failures.inc({ pod: pod.name, kind: failureKind(error) });
+          }
+          res.destroy(error);
+        },
+      };
+      pod.pool.dispatch(
+        {
+          method: req.method,
+          path: req.path,
+          headers: req.headers,
+          body: req.body ?? null,
+          headersTimeout: this.options.upstreamTimeout,
+          bodyTimeout: this.options.upstreamTimeout,
+        },
+        handler,
+      );
+    });
+  }
+
+  private answered(pod: Pod, status: number, errorCode: unknown): void {
+    // A 503 `unavailable` is the global tier (Redis) being down: every pod says the same, so
+    // it is the request's failure, not this pod's; ejecting would empty the ring.
+    if (status === 503 && errorCode !== 'unavailable') {
+      // The pod says it is not ready (loading or draining): a health failure, not a retry,
+      // because a 503 still means the request reached the pod.
+      this.table.failed(pod);
+      this.metrics.failures.inc({ pod: pod.name, kind: 'unavailable' });
+      return;
+    }
+    if (status >= 500) pod.errors += 1;
+    pod.health.answered();
+  }
+}
+
+function failedOutcome(
+  pod: Pod,
+  attempt: { kind: FailureKind; error: Error },
+  attempts: number,
+): ProxyOutcome {
+  const detail = attempt.error.message;
+  if (attempt.kind === 'timeout') {
+    const message = `pod ${pod.name} did not answer in time: ${detail}`;
+    return { ok: false, status: 504, code: 'upstream_timeout', message, attempts };
+  }
+  const message =
+    attempt.kind === 'connect'
+      ? `could not connect to pod ${pod.name}: ${detail}`
+      : `pod ${pod.name} failed while handling the request: ${detail}`;
+  return { ok: false, status: 502, code: 'upstream_failed', message, attempts };
+}

@@ -1,0 +1,101 @@
+// Puts the router together: membership → pod table → proxy → HTTP server.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { TrustedProxies } from './client-ip.js';
+import type { RouterSettings } from './config.js';
+import { timerScheduler, type Scheduler } from './health.js';
+import { KeyExtractor } from './keys.js';
+import type { Membership } from './membership.js';
+import { RouterMetrics } from './metrics.js';
+import { PodTable } from './pods.js';
+import { UpstreamProxy } from './proxy.js';
+import type { RingHash } from './ring.js';
+import { createRouterHandler } from './server.js';
+
+export interface RouterDeps {
+  log: Logger;
+  scheduler?: Scheduler;
+  hash?: RingHash;
+}
+
+export interface RunningRouter {
+  server: Server;
+  table: PodTable;
+  /** `http://host:port` the router listens on. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Builds the router and its pod table without listening (tests drive `table` directly). */
+export function createRouter(
+  settings: RouterSettings,
+  membership: Membership,
+  deps: RouterDeps,
+): { server: Server; table: PodTable } {
+  const { log } = deps;
+  const table = new PodTable(membership, {
+    virtualNodes: settings.virtualNodes,
+    ...(deps.hash ? { hash: deps.hash } : {}),
+    policy: settings,
+    probeTimeout: settings.probeTimeout,
+    onMembershipChange: (event) => {
+      log.info({ pod: event.member.name, endpoint: event.member.url }, `pod ${event.type}`);
+    },
+    onHealthChange: (pod, change) => {
+      metrics.healthChanges.inc({ pod: pod.name, change });
+      log.warn({ pod: pod.name }, `pod ${change}`);
+    },
+  });
+  const metrics = new RouterMetrics(table);
+  const proxy = new UpstreamProxy(table, metrics, settings);
+  const handler = createRouterHandler({
+    table,
+    proxy,
+    keys: new KeyExtractor(settings.keys, new TrustedProxies(settings.trustedProxies)),
+    metrics,
+    maxBody: settings.maxBody,
+    describe: () => ({ virtualNodes: settings.virtualNodes, keys: settings.keys }),
+    onError: (err) => {
+      log.warn({ err }, 'proxying failed');
+    },
+  });
+  const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+  table.startProbing(deps.scheduler ?? timerScheduler, settings.healthInterval);
+  return { server, table };
+}
+
+/** Starts the router listening; resolves once it accepts connections. */
+export async function startRouter(
+  settings: RouterSettings,
+  membership: Membership,
+  deps: RouterDeps,
+): Promise<RunningRouter> {
+  const { server, table } = createRouter(settings, membership, deps);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  return {
+    server,
+    table,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    close: async () => {
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      server.closeIdleConnections();
+      await table.close();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import {
+  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  fingerprintOf,
+  type IdempotencyClaim,
+} from '../state/idempotency.js';
+import type { GlassRuntime } from './glass-runtime.js';
+import type { InvocationResult } from './invoker.js';
+import type { ResolvedExport } from './registry.js';
+
+export interface IdempotencyPolicy {
+  /** How long a committed response is replayed. */
+  ttlMs: number;
+  /**
+   * TEST ONLY (`--test-crash-after-commit-of KEY`): the process kills itself with SIGKILL
+   * after the commit carrying this Idempotency-Key was acknowledged and before it answers.
+   */
+  crashAfterCommitOf?: string;
+}
+
+export const DEFAULT_IDEMPOTENCY: IdempotencyPolicy = {
+  ttlMs: DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
+};
+
+export interface IdempotentResult extends InvocationResult {
+  /** True when a stored response was replayed instead of running the guest. */
+  replayed: boolean;
+}
+
+/** TEST ONLY: dies like a pod whose node vanished, between the commit and the answer. */
+function crashForTest(): never {
+  process.kill(process.pid, 'SIGKILL');
+  // The signal is already on its way; make sure no answer leaves in the meantime.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  throw new Error('unreachable');
+}
+
+/**
+ * An invocation with an optional `Idempotency-Key` (ADR 0043). With a key: a response already
+ * stored under it is replayed without running the guest (fast path); otherwise the guest runs
+ * and its commit stores the response atomically with its writes, or, when a concurrent
+ * request with the same key committed first, applies nothing and replays that one.
+ */
+export async function invokeIdempotently(
+  runtime: GlassRuntime,
+  target: ResolvedExport,
+  request: { body: Uint8Array; args: string[]; key: string | undefined },
+): Promise<IdempotentResult> {
+  const { body, args, key } = request;
+  if (key === undefined) {
+    return { ...(await runtime.invoker.invoke(target, body, args)), replayed: false };
+  }
+  const { definition, signature } = target;
+  const claim: IdempotencyClaim = {
+    key,
+    namespace: definition.namespace,
+    fingerprint: fingerprintOf(definition.name, signature.name, args, body),
+    ttlMs: runtime.idempotency.ttlMs,
+  };
+  const stored = await runtime.store.recorded(claim);
+  if (stored) return { ...stored, attempts: 0, replayed: true };
+  const result = await runtime.invoker.invoke(target, body, args, claim);
+  if (runtime.idempotency.crashAfterCommitOf === key && !result.replayed) crashForTest();
+  return { ...result, replayed: result.replayed ?? false };
+}

@@ -1,28 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { call, SAMPLES, startRuntime, type TestRuntime } from '../support/runtime-server.js';
-
-/** The counter sample plus Faaslets of the same module, each with its own name and namespace. */
-async function counterFaaslets(
-  faaslets: { name: string; namespace: string; durability?: string }[],
-): Promise<string> {
-  const sample = await readFile(join(SAMPLES, 'counter.yaml'), 'utf8');
-  const configMap = sample.split(/^---$/m)[0] ?? '';
-  const documents = faaslets.map(
-    (f) => `apiVersion: glass.dev/v1alpha1
-kind: Faaslet
-metadata: {name: ${f.name}}
-spec:
-  module: {configMapRef: {name: counter-module, key: module.wasm}}
-  state: {namespace: ${f.namespace}, durability: ${f.durability ?? 'local'}}
-`,
-  );
-  const dir = await mkdtemp(join(tmpdir(), 'glass-txn-'));
-  await writeFile(join(dir, 'faaslets.yaml'), [configMap, ...documents].join('---\n'));
-  return dir;
-}
+import { counterFaaslets } from '../support/counter-faaslets.js';
+import { call, startRuntime, type TestRuntime } from '../support/runtime-server.js';
 
 const SHARED = [
   { name: 'inc-a', namespace: 'shared' },

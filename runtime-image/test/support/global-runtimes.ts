@@ -1,15 +1,9 @@
 // Runtime processes that share one real Redis, for the global tier's tests.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runGlass, type CliProcess } from './cli-process.js';
-import { call, SAMPLES, type Answer } from './runtime-server.js';
+import { call, type Answer } from './runtime-server.js';
 
-export interface CounterFaaslet {
-  name: string;
-  namespace: string;
-  durability: 'local' | 'global';
-}
+export { counterFaaslets, type CounterFaaslet } from './counter-faaslets.js';
+import type { CounterFaaslet } from './counter-faaslets.js';
 
 /** Three Faaslets of the counter guest sharing one global namespace, as the issue asks. */
 export const SHARED_GLOBAL: CounterFaaslet[] = [
@@ -17,25 +11,6 @@ export const SHARED_GLOBAL: CounterFaaslet[] = [
   { name: 'inc-b', namespace: 'shared', durability: 'global' },
   { name: 'inc-c', namespace: 'shared', durability: 'global' },
 ];
-
-/** A folder with the counter module and one Faaslet of it per entry. */
-export async function counterFaaslets(faaslets: CounterFaaslet[]): Promise<string> {
-  const sample = await readFile(join(SAMPLES, 'counter.yaml'), 'utf8');
-  const configMap = sample.split(/^---$/m)[0] ?? '';
-  const documents = faaslets.map(
-    (f) => `apiVersion: glass.dev/v1alpha1
-kind: Faaslet
-metadata: {name: ${f.name}}
-spec:
-  module: {configMapRef: {name: counter-module, key: module.wasm}}
-  limits: {maxConcurrency: 1000}
-  state: {namespace: ${f.namespace}, durability: ${f.durability}}
-`,
-  );
-  const dir = await mkdtemp(join(tmpdir(), 'glass-global-'));
-  await writeFile(join(dir, 'faaslets.yaml'), [configMap, ...documents].join('---\n'));
-  return dir;
-}
 
 export interface GlassProcess {
   process: CliProcess;

@@ -74,6 +74,7 @@ export class GlassRuntime {
     this.fastLane = new FastLane(
       new MainThreadView(`${this.bootId}.main`, (key) => this.store.peek(key)),
     );
+    this.metrics.watchFastLane(this.fastLane.stats);
     this.invoker = new Invoker({
       fastLane: options.fastLane === false ? undefined : this.fastLane,
       pool: this.pool,

@@ -130,7 +130,7 @@ export class Invoker {
       const admission = store.admit?.(definition.namespace);
       if (admission) await admission;
       const fast = this.deps.fastLane?.tryInvoke(definition, exportName, input, args);
-      metrics.lanes.inc({ lane: fast ? 'main' : 'worker' });
+      (fast ? metrics.ranOnMain : metrics.ranOnWorker).inc();
       const outcome: WorkerOutcome = fast
         ? { ...fast, workerUid: MAIN_THREAD }
         : await pool.submit(
@@ -158,7 +158,7 @@ export class Invoker {
           return { output: outcome.output, attempts: attempt, replay: result.replay };
         }
         if (result.ok) {
-          metrics.commits.inc({ result: 'committed' });
+          metrics.committed.inc();
           return { output: outcome.output, attempts: attempt };
         }
         // The worker cached this attempt's writes speculatively: those copies are stale too.
@@ -168,7 +168,7 @@ export class Invoker {
       } else {
         throw this.failure(definition, exportName, outcome);
       }
-      metrics.commits.inc({ result: 'conflict' });
+      metrics.conflicted.inc();
       pool.noteConflict(definition.namespace);
       // Most conflicts clear with the fresh values; a jittered pause breaks lock-step retries.
       if (attempt > 2) await delay(Math.random() * attempt);

@@ -22,12 +22,17 @@ export class RuntimeMetrics {
     labelNames: ['lane'] as const,
     registers: [this.registry],
   });
+  /** Children for the labels counted on every call: a label lookup costs more than the call. */
+  readonly ranOnMain = this.lanes.labels('main');
+  readonly ranOnWorker = this.lanes.labels('worker');
   readonly commits = new Counter({
     name: 'glass_state_commits_total',
     help: 'State commits by result: committed, or conflict (retried)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly committed = this.commits.labels('committed');
+  readonly conflicted = this.commits.labels('conflict');
   readonly stateReads = new Counter({
     name: 'glass_state_fetches_total',
     help: 'Synchronous state fetches by guest workers (reads that missed their cache)',
@@ -77,6 +82,19 @@ export class RuntimeMetrics {
     }
     child.count.inc();
     child.latency.observe(ms / 1000);
+  }
+
+  /** The fast lane's own counts, read when Prometheus scrapes. */
+  watchFastLane(stats: { ran: number; yielded: number; skipped: number }): void {
+    new Gauge({
+      name: 'glass_fast_lane_calls',
+      help: 'Calls the main-thread fast lane ran to the end, yielded to a worker, or skipped',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [result, count] of Object.entries(stats)) this.set({ result }, count);
+      },
+    });
   }
 
   constructor(workerCount: () => number) {

@@ -58,6 +58,7 @@ describe('runtime HTTP API', function () {
     );
     assert.match(metrics.text, /glass_state_commits_total\{result="committed"\} \d+/);
     assert.match(metrics.text, /glass_workers 2/);
+    assert.match(metrics.text, /glass_fast_lane_calls\{result="ran"\} [1-9]/);
   });
 
   it('names the pod that answered in X-Glass-Pod', async function () {

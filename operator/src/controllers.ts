@@ -1,4 +1,4 @@
-import { API_VERSION, GLASS_CLUSTER_KIND } from '@glass/crds';
+import { API_VERSION, FAASLET_KIND, GLASS_CLUSTER_KIND } from '@glass/crds';
 import {
   KubernetesObjectApi,
   type KubeConfig,
@@ -13,6 +13,12 @@ type FaasletObject = KubernetesObject & {
   spec?: { cluster?: string; module?: { configMapRef?: { name?: string } } };
 };
 
+export interface Informers {
+  all: ResilientInformer<KubernetesObject>[];
+  /** The informers whose caches reconcilers read from, by `apiVersion/kind`. */
+  caches: ReadonlyMap<string, ResilientInformer<KubernetesObject>>;
+}
+
 const keyOf = (o: KubernetesObject): string =>
   `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
@@ -24,7 +30,7 @@ export function buildInformers(
   config: KubeConfig,
   queues: { clusters: WorkQueue; faaslets: WorkQueue },
   log: Logger,
-): ResilientInformer<KubernetesObject>[] {
+): Informers {
   const objects = KubernetesObjectApi.makeApiClient(config);
   const list = (apiVersion: string, kind: string, labelSelector?: string) => () =>
     objects.list(
@@ -43,7 +49,7 @@ export function buildInformers(
     {
       name: 'faaslets',
       path: '/apis/glass.dev/v1alpha1/faaslets',
-      list: list(API_VERSION, 'Faaslet'),
+      list: list(API_VERSION, FAASLET_KIND),
       onChange: (f) => {
         queues.faaslets.add(keyOf(f));
       },
@@ -124,5 +130,10 @@ export function buildInformers(
       log,
     );
   });
-  return [faaslets, clusters, configMaps, ...children];
+  const caches = new Map<string, ResilientInformer<KubernetesObject>>([
+    [`${API_VERSION}/${FAASLET_KIND}`, faaslets],
+    [`${API_VERSION}/${GLASS_CLUSTER_KIND}`, clusters],
+    ['v1/ConfigMap', configMaps],
+  ]);
+  return { all: [faaslets, clusters, configMaps, ...children], caches };
 }

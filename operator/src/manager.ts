@@ -7,6 +7,7 @@ import { buildInformers } from './controllers.js';
 import { FaasletReconciler } from './faaslet/reconcile.js';
 import { GlassClusterReconciler } from './glasscluster/reconcile.js';
 import { Kube, loadKubeConfig } from './kube/client.js';
+import { CachedReader } from './kube/reader.js';
 import type { ResilientInformer } from './kube/informer.js';
 import { LeaderElection } from './leader/lease.js';
 import { OperatorMetrics } from './metrics.js';
@@ -31,6 +32,7 @@ export class Manager {
   private readonly metrics = new OperatorMetrics();
   private server: Server | undefined;
   private running = false;
+  private workers: Promise<void>[] = [];
 
   constructor(
     private readonly config: OperatorConfig,
@@ -40,21 +42,20 @@ export class Manager {
     const kube = new Kube(kubeConfig);
     const events = new EventRecorder(kubeConfig, 'glass-operator', log);
     const queue = (): WorkQueue => new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
-    const clusters = new GlassClusterReconciler(kube, events);
-    const faaslets = new FaasletReconciler(kube, events);
+    const queues = { clusters: queue(), faaslets: queue() };
+    const informers = buildInformers(kubeConfig, queues, log);
+    this.informers = informers.all;
+    const reader = new CachedReader(kube, informers.caches);
+    const clusters = new GlassClusterReconciler(kube, events, reader);
+    const faaslets = new FaasletReconciler(kube, events, reader);
     this.controllers = [
-      { name: 'glasscluster', queue: queue(), reconcile: (ns, n) => clusters.reconcile(ns, n) },
-      { name: 'faaslet', queue: queue(), reconcile: (ns, n) => faaslets.reconcile(ns, n) },
+      {
+        name: 'glasscluster',
+        queue: queues.clusters,
+        reconcile: (ns, n) => clusters.reconcile(ns, n),
+      },
+      { name: 'faaslet', queue: queues.faaslets, reconcile: (ns, n) => faaslets.reconcile(ns, n) },
     ];
-    const [clusterQueue, faasletQueue] = this.controllers.map((c) => c.queue) as [
-      WorkQueue,
-      WorkQueue,
-    ];
-    this.informers = buildInformers(
-      kubeConfig,
-      { clusters: clusterQueue, faaslets: faasletQueue },
-      log,
-    );
     this.election = config.leaderElect
       ? new LeaderElection(
           kubeConfig,
@@ -90,10 +91,15 @@ export class Manager {
     return port;
   }
 
+  /**
+   * Graceful: no new keys, the reconciles in flight finish, and only then is the Lease
+   * released, so the next leader never writes alongside this one.
+   */
   async stop(): Promise<void> {
     this.running = false;
-    await this.election?.stop();
     for (const c of this.controllers) c.queue.shutdown();
+    await Promise.all(this.workers);
+    await this.election?.stop();
     await Promise.all(this.informers.map((i) => i.stop()));
     await new Promise<void>((resolve) => {
       if (!this.server) resolve();
@@ -109,7 +115,7 @@ export class Manager {
     this.running = true;
     this.metrics.leader.set(1);
     for (const controller of this.controllers) {
-      for (let i = 0; i < this.config.concurrency; i++) void this.work(controller);
+      for (let i = 0; i < this.config.concurrency; i++) this.workers.push(this.work(controller));
     }
   }
 

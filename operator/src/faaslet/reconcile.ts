@@ -17,6 +17,7 @@ import {
 } from '@glass/runtime/module-bytes';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
+import type { Reader } from '../kube/reader.js';
 import { recordReadyTransition, type EventRecorder } from '../status/events.js';
 import {
   findCondition,
@@ -51,11 +52,13 @@ export class FaasletReconciler {
   constructor(
     private readonly kube: Kube,
     private readonly events: EventRecorder,
+    /** Where objects are read from: the informers' caches in the manager, the server in tests. */
+    private readonly reader: Reader = kube,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<void> {
-    const raw = await this.kube.get<RawFaaslet>(API_VERSION, FAASLET_KIND, namespace, name);
+    const raw = await this.reader.get<RawFaaslet>(API_VERSION, FAASLET_KIND, namespace, name);
     if (!raw || raw.metadata?.deletionTimestamp) return;
     const parsed = Faaslet.safeParse(raw);
     if (!parsed.success) {
@@ -69,7 +72,7 @@ export class FaasletReconciler {
     }
     const faaslet = parsed.data;
     const module = await this.checkModule(faaslet, namespace);
-    const cluster = await this.kube.get(
+    const cluster = await this.reader.get(
       API_VERSION,
       GLASS_CLUSTER_KIND,
       namespace,
@@ -143,7 +146,7 @@ export class FaasletReconciler {
       const ref = faaslet.spec.module.configMapRef;
       const configMaps = new Map<string, ConfigMap>();
       if (ref) {
-        const configMap = await this.kube.get<KubernetesObject>(
+        const configMap = await this.reader.get<KubernetesObject>(
           'v1',
           'ConfigMap',
           namespace,

@@ -8,6 +8,7 @@ import {
 } from '@glass/crds';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
+import type { Reader } from '../kube/reader.js';
 import { recordReadyTransition, type EventRecorder } from '../status/events.js';
 import { findCondition, sameJson, setCondition } from '../status/conditions.js';
 import { CHILD_KINDS, desiredChildren } from './resources/index.js';
@@ -37,11 +38,13 @@ export class GlassClusterReconciler {
   constructor(
     private readonly kube: Kube,
     private readonly events: EventRecorder,
+    /** Where the GlassCluster is read from: the informer's cache in the manager. */
+    private readonly reader: Reader = kube,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<void> {
-    const raw = await this.kube.get<KubernetesObject & { status?: Record<string, unknown> }>(
+    const raw = await this.reader.get<KubernetesObject & { status?: Record<string, unknown> }>(
       API_VERSION,
       GLASS_CLUSTER_KIND,
       namespace,

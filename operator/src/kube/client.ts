@@ -1,3 +1,4 @@
+import { Agent } from 'node:https';
 import {
   ApiException,
   CustomObjectsApi,
@@ -6,6 +7,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubernetesObject,
+  type RequestContext,
 } from '@kubernetes/client-node';
 
 /** Everything the operator writes, it writes as this field manager. */
@@ -148,5 +150,26 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
   const config = new KubeConfig();
   if (path) config.loadFromFile(path);
   else config.loadFromDefault();
+  return reuseConnections(config);
+}
+
+/**
+ * client-node 1.x gives every API call a new https.Agent, so every call opens a new TLS
+ * connection (a handshake on both sides; most of a reconcile's time, docs/adr/0051). This
+ * keeps one keep-alive agent per KubeConfig, made with the TLS options of the first call
+ * (CA, client certificate and key). Headers, such as a rotating service-account token, are
+ * still set on every call. Proxy agents are left alone.
+ */
+export function reuseConnections(config: KubeConfig, maxSockets = 32): KubeConfig {
+  const apply = config.applySecurityAuthentication.bind(config);
+  let shared: Agent | undefined;
+  config.applySecurityAuthentication = async (context: RequestContext): Promise<void> => {
+    await apply(context);
+    const fresh = context.getAgent();
+    if (!(fresh instanceof Agent) || fresh.constructor !== Agent) return;
+    shared ??= new Agent({ ...fresh.options, keepAlive: true, maxSockets });
+    fresh.destroy();
+    context.setAgent(shared);
+  };
   return config;
 }

@@ -26,6 +26,7 @@ const MAX_BACKOFF_MS = 30_000;
 export class ResilientInformer<T extends KubernetesObject> {
   synced = false;
   private backoff = MIN_BACKOFF_MS;
+  private failures = 0;
   private stopped = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly informer;
@@ -38,6 +39,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.informer = makeInformer<T>(config, spec.path, spec.list, spec.labelSelector);
     for (const verb of ['add', 'update', 'delete'] as const) this.informer.on(verb, spec.onChange);
     this.informer.on('error', (error: unknown) => {
+      this.failures++;
       this.synced = false;
       this.scheduleRestart(error);
     });
@@ -45,13 +47,19 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   async start(): Promise<void> {
     this.stopped = false;
+    const failuresBefore = this.failures;
     try {
       await this.informer.start();
-      this.synced = true;
-      this.backoff = MIN_BACKOFF_MS;
     } catch (error) {
       this.synced = false;
       this.scheduleRestart(error);
+      return;
+    }
+    // client-node's start() resolves even when its list failed (it reports that through
+    // 'error' instead): synced only if no error came in meanwhile.
+    if (this.failures === failuresBefore) {
+      this.synced = true;
+      this.backoff = MIN_BACKOFF_MS;
     }
   }
 
@@ -64,6 +72,11 @@ export class ResilientInformer<T extends KubernetesObject> {
   /** Everything the informer holds now (its cache). */
   list(): readonly T[] {
     return this.informer.list();
+  }
+
+  /** One object from the cache. */
+  get(namespace: string, name: string): T | undefined {
+    return this.informer.get(name, namespace);
   }
 
   private scheduleRestart(error: unknown): void {

@@ -23,8 +23,10 @@ export interface LeaseOptions {
 
 /**
  * Leader election on a coordination.k8s.io Lease, the way client-go does it: the holder
- * renews it; another replica takes it only once it is older than its duration. Writes carry
- * the resourceVersion read, so two candidates cannot both win a race.
+ * renews it; another replica takes it only once it has seen no renewal for the Lease's
+ * duration, timed by its own clock from when it first saw the current record (not by the
+ * holder's renewTime, so clock skew between nodes cannot make a live Lease look expired).
+ * Writes carry the resourceVersion read, so two candidates cannot both win a race.
  */
 export class LeaderElection {
   private leading = false;
@@ -80,16 +82,35 @@ export class LeaderElection {
       if (this.leading && !this.stillValid()) this.setLeading(false);
     }
     if (!this.stopped) {
-      this.timer = setTimeout(() => void this.tick(), this.options.retryPeriodMs);
+      // A follower looks again exactly when the Lease may be taken, if that is sooner.
+      const untilTakeover =
+        this.leading || this.takeoverAt === undefined
+          ? Infinity
+          : this.takeoverAt - this.now().getTime();
+      const delay = Math.max(1, Math.min(this.options.retryPeriodMs, untilTakeover + 1));
+      this.timer = setTimeout(() => void this.tick(), delay);
       this.timer.unref();
     }
   }
 
   private lastRenew = 0;
+  /** The Lease record last seen (its resourceVersion) and when, by our clock. */
+  private observed: { version: string; at: number } | undefined;
 
+  /**
+   * The holder leads only while its last renewal is younger than Lease − 3×retry (client-go's
+   * renew deadline); a follower takes over only after Lease − 2×retry without change, by its
+   * own clock, looking exactly then. The holder so always steps down at least one retry
+   * before anyone may take over, and a follower that saw the last renewal up to one retry
+   * late still takes over within the Lease duration of the holder's death (ADR 52).
+   */
   private stillValid(): boolean {
-    return this.now().getTime() - this.lastRenew < this.options.leaseDurationMs;
+    const { leaseDurationMs, retryPeriodMs } = this.options;
+    return this.now().getTime() - this.lastRenew < leaseDurationMs - 3 * retryPeriodMs;
   }
+
+  /** When a follower may take the Lease over (by its clock), or undefined when none is held by another. */
+  private takeoverAt: number | undefined;
 
   private async read(): Promise<V1Lease | undefined> {
     try {
@@ -122,8 +143,11 @@ export class LeaderElection {
       return this.write(() => this.api.createNamespacedLease({ namespace, body }), now);
     }
     const spec = lease.spec ?? {};
-    const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-    const expired = now.getTime() - renewed > (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
+    const version = lease.metadata?.resourceVersion ?? '';
+    if (this.observed?.version !== version) this.observed = { version, at: now.getTime() };
+    const leaseMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
+    this.takeoverAt = this.observed.at + leaseMs - 2 * this.options.retryPeriodMs;
+    const expired = now.getTime() >= this.takeoverAt;
     const mine = spec.holderIdentity === identity;
     if (!mine && spec.holderIdentity && !expired) return false;
     lease.spec = {

@@ -35,7 +35,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirtyWhileProcessing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly delayed = new Map<string, { cancel(): void }>();
+  private readonly delayed = new Map<string, { at: number; timer: { cancel(): void } }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private readonly scheduler: Scheduler;
   private shutDown = false;
@@ -66,17 +66,21 @@ export class WorkQueue {
     this.queue.push(key);
   }
 
-  /** Adds the key after `ms` (a known future time, or a backoff). */
+  /**
+   * Adds the key after `ms` (a known future time, or a backoff). A key already waiting comes
+   * back at the earlier of the two times, so a backoff never postpones a sooner requeue.
+   */
   addAfter(key: string, ms: number): void {
     if (this.shutDown) return;
-    this.delayed.get(key)?.cancel();
-    this.delayed.set(
-      key,
-      this.scheduler.setTimeout(() => {
-        this.delayed.delete(key);
-        this.add(key);
-      }, ms),
-    );
+    const at = this.scheduler.now() + ms;
+    const waiting = this.delayed.get(key);
+    if (waiting && waiting.at <= at) return;
+    waiting?.timer.cancel();
+    const timer = this.scheduler.setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, ms);
+    this.delayed.set(key, { at, timer });
   }
 
   /** The failed key comes back after its backoff: base × 2^(failures − 1), capped. */
@@ -112,7 +116,7 @@ export class WorkQueue {
 
   shutdown(): void {
     this.shutDown = true;
-    for (const timer of this.delayed.values()) timer.cancel();
+    for (const { timer } of this.delayed.values()) timer.cancel();
     this.delayed.clear();
     for (const waiter of this.waiters.splice(0)) waiter(undefined);
   }

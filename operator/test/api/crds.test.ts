@@ -1,0 +1,256 @@
+// The generated CRDs on a real kube-apiserver: accepted, every sample accepted, and invalid
+// objects refused by the server itself with the message the zod schemas give.
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeZodError, Faaslet, GlassCluster } from '@glass/crds';
+import {
+  controlPlane,
+  CONTROL_PLANE_TIMEOUT_MS,
+  CRD_FILES,
+  REPO_ROOT,
+  type ControlPlane,
+} from '../support/control-plane.js';
+import {
+  faaslet,
+  glassCluster,
+  inNamespace,
+  withModule,
+  withSpec,
+  type Option,
+} from '../support/fixtures.js';
+import { serverMessage, TestKube, type Obj } from '../support/kube.js';
+
+const SAMPLES = join(REPO_ROOT, 'crds', 'samples');
+const EMPTY_MODULE = 'AGFzbQEAAAA=';
+const SHA = 'a'.repeat(64);
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return yamlFiles(path);
+    return entry.endsWith('.yaml') ? [path] : [];
+  });
+}
+
+interface Invalid {
+  name: string;
+  object: (ns: string) => Obj;
+  /** What the server must say (a part of its message). */
+  message: string;
+  /** For a cross-field (CEL) rule: zod's refinement says exactly the same. */
+  sameAsZod?: boolean;
+}
+
+const f =
+  (...options: Option[]) =>
+  (ns: string) =>
+    faaslet('bad', inNamespace(ns), ...options);
+const gc =
+  (...options: Option[]) =>
+  (ns: string) =>
+    glassCluster('bad', inNamespace(ns), ...options);
+const inline = withModule({ inline: EMPTY_MODULE });
+
+const invalid: Invalid[] = [
+  {
+    name: 'a Faaslet with no module source',
+    object: f(withModule({})),
+    message: 'spec.module: Invalid value: exactly one of configMapRef, url or inline must be set',
+    sameAsZod: true,
+  },
+  {
+    name: 'a Faaslet with two module sources',
+    object: f(withModule({ inline: EMPTY_MODULE, configMapRef: { name: 'm', key: 'k' } })),
+    message: 'spec.module: Invalid value: exactly one of configMapRef, url or inline must be set',
+    sameAsZod: true,
+  },
+  {
+    name: 'a Faaslet with a url and no sha256',
+    object: f(withModule({ url: 'http://127.0.0.1/m.wasm' })),
+    message: 'spec.module: Invalid value: url requires sha256',
+    sameAsZod: true,
+  },
+  {
+    name: 'a Faaslet whose url is not http(s)',
+    object: f(withModule({ url: 'ftp://127.0.0.1/m.wasm', sha256: SHA })),
+    message: "spec.module.url in body should match '^https?:\\/\\/'",
+  },
+  {
+    name: 'a Faaslet whose sha256 is not 64 hex digits',
+    object: f(withModule({ url: 'http://127.0.0.1/m.wasm', sha256: 'abc' })),
+    message: "spec.module.sha256 in body should match '^[a-f0-9]{64}$'",
+  },
+  {
+    name: 'a Faaslet whose inline module is not base64',
+    object: f(withModule({ inline: 'not base64!' })),
+    message: 'spec.module.inline in body should match',
+  },
+  {
+    name: 'a Faaslet with an unknown abi',
+    object: f(inline, withSpec('abi', 'wasm32')),
+    message: 'spec.abi: Unsupported value: "wasm32": supported values: "glass", "wasi-command"',
+  },
+  {
+    name: 'a Faaslet with an unknown durability',
+    object: f(inline, withSpec('state.durability', 'forever')),
+    message: 'spec.state.durability: Unsupported value: "forever"',
+  },
+  {
+    name: 'a Faaslet whose timeout is not a duration',
+    object: f(inline, withSpec('limits.timeout', '5 seconds')),
+    message: "spec.limits.timeout in body should match '^[0-9]+(ms|s|m)$'",
+  },
+  {
+    name: 'a Faaslet whose memory is not a quantity',
+    object: f(inline, withSpec('limits.memory', 'lots')),
+    message: 'spec.limits.memory in body should match',
+  },
+  {
+    name: 'a Faaslet whose cluster is not a DNS label',
+    object: f(inline, withSpec('cluster', 'Glass_1')),
+    message: "spec.cluster in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'",
+  },
+  {
+    name: 'a Faaslet with maxConcurrency 0',
+    object: f(inline, withSpec('limits.maxConcurrency', 0)),
+    message: 'spec.limits.maxConcurrency in body should be greater than or equal to 1',
+  },
+  {
+    name: 'a Faaslet with an env name that is not one',
+    object: f(inline, withSpec('env', [{ name: '1X', value: 'a' }])),
+    message: 'spec.env[0].name in body should match',
+  },
+  {
+    name: 'a GlassCluster whose redis has both url and secretRef',
+    object: gc(
+      withSpec('state', { redis: { url: 'redis://r:6379', secretRef: { name: 's', key: 'k' } } }),
+    ),
+    message: 'spec.state.redis: Invalid value: exactly one of url or secretRef must be set',
+    sameAsZod: true,
+  },
+  {
+    name: 'a GlassCluster whose redis has neither url nor secretRef',
+    object: gc(withSpec('state', { redis: {} })),
+    message: 'spec.state.redis: Invalid value: exactly one of url or secretRef must be set',
+    sameAsZod: true,
+  },
+  {
+    name: 'a GlassCluster with both redis and managed',
+    object: gc(withSpec('state', { redis: { url: 'redis://r:6379' }, managed: true })),
+    message: 'spec.state: Invalid value: redis and managed are mutually exclusive',
+    sameAsZod: true,
+  },
+  {
+    name: 'a GlassCluster whose redis url is not redis://',
+    object: gc(withSpec('state', { redis: { url: 'http://r:6379' } })),
+    message: "spec.state.redis.url in body should match '^rediss?:\\/\\/'",
+  },
+  {
+    name: 'a GlassCluster with an unknown routing key',
+    object: gc(withSpec('router.keys', ['cookie'])),
+    message: 'spec.router.keys[0]: Unsupported value: "cookie"',
+  },
+  {
+    name: 'a GlassCluster with no routing keys',
+    object: gc(withSpec('router.keys', [])),
+    message: 'spec.router.keys in body should have at least 1 items',
+  },
+  {
+    name: 'a GlassCluster with negative replicas',
+    object: gc(withSpec('replicas', -1)),
+    message: 'spec.replicas in body should be greater than or equal to 0',
+  },
+  {
+    name: 'a GlassCluster whose health-check interval is not a duration',
+    object: gc(withSpec('router.healthCheck.interval', 'soon')),
+    message: "spec.router.healthCheck.interval in body should match '^[0-9]+(ms|s|m)$'",
+  },
+];
+
+describe('the generated CRDs on a real API server', function () {
+  let cp: ControlPlane;
+  let kube: TestKube;
+  let ns: string;
+
+  before(async function () {
+    this.timeout(CONTROL_PLANE_TIMEOUT_MS);
+    cp = await controlPlane();
+    kube = new TestKube(cp.kubeConfig);
+    ns = await kube.namespace('crds');
+  });
+
+  after(async function () {
+    await kube.deleteNamespace(ns);
+  });
+
+  it('accepts both CRDs by server-side apply, and serves them Established', async function () {
+    const out = await cp.kubectlOk([
+      'apply',
+      '--server-side',
+      ...CRD_FILES.flatMap((file) => ['-f', file]),
+    ]);
+    assert.match(
+      out,
+      /customresourcedefinition.apiextensions.k8s.io\/faaslets.glass.dev serverside-applied/,
+    );
+    assert.match(
+      out,
+      /customresourcedefinition.apiextensions.k8s.io\/glassclusters.glass.dev serverside-applied/,
+    );
+    for (const name of ['faaslets.glass.dev', 'glassclusters.glass.dev']) {
+      const crd = JSON.parse(await cp.kubectlOk(['get', 'crd', name, '-o', 'json'])) as {
+        status: { conditions: { type: string; status: string }[] };
+      };
+      const status = Object.fromEntries(crd.status.conditions.map((c) => [c.type, c.status]));
+      assert.equal(status.Established, 'True', name);
+      assert.equal(status.NamesAccepted, 'True', name);
+    }
+  });
+
+  it('accepts every sample in crds/samples', async function () {
+    const files = yamlFiles(SAMPLES);
+    assert.ok(files.length >= 8, `samples found: ${files.length}`);
+    const documents = files.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split(/^---$/m)
+        .filter((doc) => /^kind:/m.test(doc)),
+    );
+    const out = await cp.kubectlOk([
+      'apply',
+      '--server-side',
+      '-n',
+      ns,
+      '-R',
+      '-f',
+      SAMPLES,
+      '-o',
+      'name',
+    ]);
+    const applied = out.trim().split('\n');
+    assert.equal(applied.length, documents.length, out);
+    const faaslets = await kube.list('glass.dev/v1alpha1', 'Faaslet', ns);
+    const expected = documents.filter((doc) => /^kind: Faaslet$/m.test(doc)).length;
+    assert.equal(faaslets.length, expected);
+  });
+
+  for (const tc of invalid) {
+    it(`refuses ${tc.name}: "${tc.message}"`, async function () {
+      const object = tc.object(ns);
+      const message = await kube.create(object).then(
+        () => assert.fail('the server accepted it'),
+        (error: unknown) => serverMessage(error),
+      );
+      assert.ok(message.includes(tc.message), `server said: ${message}`);
+      const zod = (object.kind === 'Faaslet' ? Faaslet : GlassCluster).safeParse(object);
+      assert.equal(zod.success, false, 'zod refuses it too');
+      if (tc.sameAsZod) {
+        const rule = tc.message.split('Invalid value: ')[1] ?? '';
+        assert.ok(
+          zod.error.issues.some((issue) => issue.message === rule),
+          `zod said: ${describeZodError(zod.error)}`,
+        );
+      }
+    });
+  }
+});

@@ -1,0 +1,272 @@
+// The GlassCluster reconciler against a real API server and controller-manager: the children
+// it makes, how spec changes reach them, self-healing, and garbage collection.
+import { strict as assert } from 'node:assert';
+import { API_VERSION } from '@glass/crds';
+import { pino } from 'pino';
+import { GlassClusterReconciler } from '../src/glasscluster/reconcile.js';
+import { CHILD_KINDS } from '../src/glasscluster/resources/index.js';
+import { CONFIG_HASH_ANNOTATION } from '../src/glasscluster/resources/meta.js';
+import { Kube } from '../src/kube/client.js';
+import type { Manager } from '../src/manager.js';
+import { EventRecorder } from '../src/status/events.js';
+import {
+  controlPlane,
+  CONTROL_PLANE_TIMEOUT_MS,
+  type ControlPlane,
+} from './support/control-plane.js';
+import { glassCluster, inNamespace, withSpec } from './support/fixtures.js';
+import { condition, TestKube, waitForCondition, type Obj } from './support/kube.js';
+import { startManager } from './support/manager.js';
+import { eventually } from './support/wait.js';
+
+/** Objects owned by a custom resource can wait ~30 s for the garbage collector's discovery. */
+const GC_TIMEOUT_MS = 90_000;
+
+const EXPECTED = [
+  'Deployment/demo-router',
+  'Deployment/demo-runtime',
+  'Role/demo-router',
+  'Role/demo-runtime',
+  'RoleBinding/demo-router',
+  'RoleBinding/demo-runtime',
+  'Service/demo-router',
+  'Service/demo-runtime',
+  'ServiceAccount/demo-router',
+  'ServiceAccount/demo-runtime',
+];
+const WITH_REDIS = [...EXPECTED, 'Deployment/demo-redis', 'Service/demo-redis'].sort();
+
+describe('GlassClusters on a real API server', function () {
+  let cp: ControlPlane;
+  let kube: TestKube;
+  let ns: string;
+  let manager: Manager | undefined;
+  let cluster: Obj;
+
+  /** Every object of a child kind in the namespace that says it belongs to cluster demo. */
+  async function children(): Promise<Obj[]> {
+    const lists = await Promise.all(
+      CHILD_KINDS.map(async ({ apiVersion, kind }) =>
+        (await kube.list(apiVersion, kind, ns, 'glass.dev/cluster=demo')).map((o) => ({
+          ...o,
+          kind,
+        })),
+      ),
+    );
+    return lists.flat();
+  }
+  const names = (objects: Obj[]): string[] =>
+    objects.map((o) => `${o.kind ?? ''}/${o.metadata?.name ?? ''}`).sort();
+  const childrenAre = (want: string[]) => async () => {
+    const now = await children();
+    return JSON.stringify(names(now)) === JSON.stringify(want) ? now : undefined;
+  };
+  const deployment = (name: string) => kube.get('apps/v1', 'Deployment', ns, name);
+  const podTemplate = (d: Obj | undefined) =>
+    d?.spec?.template as {
+      metadata: { annotations: Record<string, string> };
+      spec: { containers: { args: string[]; env?: { name: string; value?: string }[] }[] };
+    };
+  const replicaSetsOf = async (name: string): Promise<Obj[]> => {
+    const owner = await deployment(name);
+    const all = await kube.list('apps/v1', 'ReplicaSet', ns);
+    return all.filter((rs) =>
+      rs.metadata?.ownerReferences?.some((o) => o.uid === owner?.metadata?.uid),
+    );
+  };
+  const patchSpec = (spec: Record<string, unknown>) =>
+    kube.merge({
+      apiVersion: API_VERSION,
+      kind: 'GlassCluster',
+      metadata: { name: 'demo', namespace: ns },
+      spec,
+    });
+
+  before(async function () {
+    this.timeout(CONTROL_PLANE_TIMEOUT_MS);
+    cp = await controlPlane();
+    kube = new TestKube(cp.kubeConfig);
+    // Pods the controller-manager makes from our Deployments are refused unless restricted.
+    ns = await kube.namespace('clusters', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+    manager = await startManager(cp.kubeconfigPath);
+  });
+
+  after(async function () {
+    await manager?.stop();
+    await kube.deleteNamespace(ns);
+  });
+
+  it('yields exactly the expected children, each owned by the GlassCluster and applied by glass-operator', async function () {
+    cluster = await kube.create(glassCluster('demo', inNamespace(ns), withSpec('replicas', 2)));
+    const made = await eventually('the ten children', childrenAre(EXPECTED));
+    for (const child of made) {
+      const owners = child.metadata?.ownerReferences ?? [];
+      assert.deepEqual(
+        owners.map((o) => [o.kind, o.name, o.uid, o.controller]),
+        [['GlassCluster', 'demo', cluster.metadata?.uid, true]],
+        `${child.kind ?? ''}/${child.metadata?.name ?? ''}`,
+      );
+      const managers = (child.metadata?.managedFields ?? []).filter((m) => m.operation === 'Apply');
+      assert.deepEqual(
+        managers.map((m) => m.manager),
+        ['glass-operator'],
+      );
+    }
+    const status = await waitForCondition(
+      kube,
+      { apiVersion: API_VERSION, kind: 'GlassCluster', namespace: ns, name: 'demo' },
+      { status: 'False', reason: 'PodsNotReady' },
+    );
+    assert.equal(status.status?.observedGeneration, 1);
+    assert.equal(status.status.routerService, 'demo-router');
+    assert.match(
+      condition(status, 'Ready')?.message ?? '',
+      /0\/2 runtime pods and 0\/1 router pods ready/,
+    );
+  });
+
+  it('`kubectl get glassclusters` shows the READY, REPLICAS and AGE columns with values', async function () {
+    const out = await cp.kubectlOk(['get', 'glassclusters', '-n', ns, 'demo']);
+    const [header, row] = out
+      .trim()
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/));
+    assert.deepEqual(header, ['NAME', 'READY', 'REPLICAS', 'AGE']);
+    assert.deepEqual(row?.slice(0, 3), ['demo', 'False', '2']);
+    assert.match(row[3] ?? '', /^\d+(s|m)/);
+  });
+
+  it('has pods made from its Deployments admitted under the restricted Pod Security profile', async function () {
+    await eventually('2 runtime pods and 1 router pod', async () => {
+      const pods = await kube.list('v1', 'Pod', ns);
+      const of = (component: string) =>
+        pods.filter((p) => p.metadata?.labels?.['app.kubernetes.io/component'] === component)
+          .length;
+      return of('runtime') === 2 && of('router') === 1;
+    });
+  });
+
+  it('updates the runtime Deployment for more replicas, without rolling its pods', async function () {
+    const before = await replicaSetsOf('demo-runtime');
+    assert.equal(before.length, 1);
+    await patchSpec({ replicas: 3 });
+    await eventually(
+      '3 runtime replicas',
+      async () => (await deployment('demo-runtime'))?.spec?.replicas === 3,
+    );
+    assert.deepEqual(names(await replicaSetsOf('demo-runtime')), names(before));
+  });
+
+  it('rolls the runtime pods when their config changes: a new config hash, a new ReplicaSet', async function () {
+    const hashBefore = podTemplate(await deployment('demo-runtime')).metadata.annotations[
+      CONFIG_HASH_ANNOTATION
+    ];
+    await patchSpec({ workers: 4 });
+    const updated = await eventually('the runtime args to say --workers 4', async () => {
+      const d = await deployment('demo-runtime');
+      const args = podTemplate(d).spec.containers[0]?.args ?? [];
+      return args[args.indexOf('--workers') + 1] === '4' ? d : undefined;
+    });
+    const hashAfter = podTemplate(updated).metadata.annotations[CONFIG_HASH_ANNOTATION];
+    assert.notEqual(hashAfter, hashBefore);
+    await eventually(
+      'a second ReplicaSet for demo-runtime',
+      async () => (await replicaSetsOf('demo-runtime')).length === 2,
+    );
+  });
+
+  it('adds a managed Redis and wires the runtime to it, and deletes it when no longer wanted', async function () {
+    await patchSpec({ state: { managed: true } });
+    await eventually('the Redis children', childrenAre(WITH_REDIS));
+    const redisUrl = async () => {
+      const env = podTemplate(await deployment('demo-runtime')).spec.containers[0]?.env ?? [];
+      return env.find((e) => e.name === 'GLASS_REDIS_URL')?.value ?? null;
+    };
+    await eventually(
+      'GLASS_REDIS_URL on the runtime',
+      async () => (await redisUrl()) === 'redis://demo-redis:6379',
+    );
+    await patchSpec({ state: null });
+    await eventually('the Redis children gone', childrenAre(EXPECTED));
+    await eventually(
+      'GLASS_REDIS_URL gone from the runtime',
+      async () => (await redisUrl()) === null,
+    );
+  });
+
+  const deleted: [string, string, string][] = [
+    ['v1', 'Service', 'demo-runtime'],
+    ['apps/v1', 'Deployment', 'demo-router'],
+    ['rbac.authorization.k8s.io/v1', 'Role', 'demo-runtime'],
+    ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'demo-router'],
+    ['v1', 'ServiceAccount', 'demo-runtime'],
+  ];
+  for (const [apiVersion, kind, name] of deleted) {
+    it(`recreates ${kind} ${name} when it is deleted by hand`, async function () {
+      const before = await kube.get(apiVersion, kind, ns, name);
+      assert.ok(before);
+      await kube.delete(apiVersion, kind, ns, name);
+      await eventually(`a new ${kind} ${name}`, async () => {
+        const now = await kube.get(apiVersion, kind, ns, name);
+        return (
+          now !== undefined &&
+          now.metadata?.uid !== before.metadata?.uid &&
+          !now.metadata?.deletionTimestamp
+        );
+      });
+      await eventually('exactly the expected children', childrenAre(EXPECTED));
+    });
+  }
+
+  it('already done, no writes: a forced re-reconcile changes neither the GlassCluster nor a child', async function () {
+    const reconciler = new GlassClusterReconciler(
+      new Kube(cp.kubeConfig),
+      new EventRecorder(cp.kubeConfig, 'glass-operator', pino({ level: 'silent' })),
+    );
+    // Let the controller-manager finish with the Deployments first: their status moves on its own.
+    const versions = async () =>
+      JSON.stringify(
+        [await kube.get(API_VERSION, 'GlassCluster', ns, 'demo'), ...(await children())].map(
+          (o) => o?.metadata?.resourceVersion,
+        ),
+      );
+    await eventually(
+      'the world to settle',
+      async () => {
+        const first = await versions();
+        await reconciler.reconcile(ns, 'demo');
+        return first === (await versions());
+      },
+      30_000,
+      500,
+    );
+    const before = await versions();
+    await reconciler.reconcile(ns, 'demo');
+    await reconciler.reconcile(ns, 'demo');
+    assert.equal(await versions(), before);
+  });
+
+  it('is garbage-collected with all its children by the controller-manager when deleted', async function () {
+    this.timeout(GC_TIMEOUT_MS + 30_000);
+    // The operator stops first: whatever goes now, the controller-manager's collector took.
+    await manager?.stop();
+    manager = undefined;
+    await kube.delete(API_VERSION, 'GlassCluster', ns, 'demo');
+    const started = performance.now();
+    await eventually(
+      'every child gone',
+      async () => (await children()).length === 0,
+      GC_TIMEOUT_MS,
+      250,
+    );
+    await eventually(
+      'every pod gone',
+      async () => (await kube.list('v1', 'Pod', ns)).length === 0,
+      GC_TIMEOUT_MS,
+      250,
+    );
+    console.log(
+      `      (children collected in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
+  });
+});

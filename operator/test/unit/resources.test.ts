@@ -1,0 +1,265 @@
+import { strict as assert } from 'node:assert';
+import { API_VERSION, GlassCluster } from '@glass/crds';
+import { desiredChildren } from '../../src/glasscluster/resources/index.js';
+import {
+  CONFIG_HASH_ANNOTATION,
+  RESTRICTED_CONTAINER,
+  RESTRICTED_POD,
+} from '../../src/glasscluster/resources/meta.js';
+
+type Json = Record<string, unknown>;
+
+function cluster(spec: Json = {}): GlassCluster {
+  return GlassCluster.parse({
+    apiVersion: API_VERSION,
+    kind: 'GlassCluster',
+    metadata: { name: 'demo', namespace: 'team', uid: 'uid-1', generation: 1 },
+    spec,
+  });
+}
+
+const at = (value: unknown, ...path: (string | number)[]): unknown =>
+  path.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], value);
+
+const child = (children: Json[], kind: string, name: string): Json => {
+  const found = children.find((c) => c.kind === kind && at(c, 'metadata', 'name') === name);
+  assert.ok(found, `${kind}/${name}`);
+  return found;
+};
+
+const deployments = (c: GlassCluster): Json[] =>
+  desiredChildren(c).filter((o) => o.kind === 'Deployment');
+
+const hashOf = (c: GlassCluster, name: string): unknown =>
+  at(
+    child(desiredChildren(c), 'Deployment', name),
+    'spec',
+    'template',
+    'metadata',
+    'annotations',
+    CONFIG_HASH_ANNOTATION,
+  );
+
+describe('the GlassCluster resource builders', function () {
+  const childrenCases: { name: string; spec: Json; want: string[] }[] = [
+    {
+      name: 'a cluster without managed state yields RBAC, two Services and two Deployments',
+      spec: {},
+      want: [
+        'Deployment/demo-router',
+        'Deployment/demo-runtime',
+        'Role/demo-router',
+        'Role/demo-runtime',
+        'RoleBinding/demo-router',
+        'RoleBinding/demo-runtime',
+        'Service/demo-router',
+        'Service/demo-runtime',
+        'ServiceAccount/demo-router',
+        'ServiceAccount/demo-runtime',
+      ],
+    },
+    {
+      name: 'state.managed adds a Redis Deployment and Service',
+      spec: { state: { managed: true } },
+      want: [
+        'Deployment/demo-redis',
+        'Deployment/demo-router',
+        'Deployment/demo-runtime',
+        'Role/demo-router',
+        'Role/demo-runtime',
+        'RoleBinding/demo-router',
+        'RoleBinding/demo-runtime',
+        'Service/demo-redis',
+        'Service/demo-router',
+        'Service/demo-runtime',
+        'ServiceAccount/demo-router',
+        'ServiceAccount/demo-runtime',
+      ],
+    },
+  ];
+  for (const tc of childrenCases) {
+    it(tc.name, function () {
+      const names = desiredChildren(cluster(tc.spec)).map(
+        (c) => `${String(c.kind)}/${String(at(c, 'metadata', 'name'))}`,
+      );
+      assert.deepEqual([...names].sort(), tc.want);
+    });
+  }
+
+  it('grants the runtime get/list/watch on Faaslets and ConfigMaps and the router on EndpointSlices, nothing more', function () {
+    const children = desiredChildren(cluster());
+    const read = ['get', 'list', 'watch'];
+    assert.deepEqual(child(children, 'Role', 'demo-runtime').rules, [
+      { apiGroups: ['glass.dev'], resources: ['faaslets'], verbs: read },
+      { apiGroups: [''], resources: ['configmaps'], verbs: read },
+    ]);
+    assert.deepEqual(child(children, 'Role', 'demo-router').rules, [
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
+    ]);
+    for (const component of ['runtime', 'router']) {
+      const binding = child(children, 'RoleBinding', `demo-${component}`);
+      assert.deepEqual(binding.roleRef, {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: `demo-${component}`,
+      });
+      assert.deepEqual(binding.subjects, [
+        { kind: 'ServiceAccount', name: `demo-${component}`, namespace: 'team' },
+      ]);
+      const pod = at(
+        child(children, 'Deployment', `demo-${component}`),
+        'spec',
+        'template',
+        'spec',
+      );
+      assert.equal(at(pod, 'serviceAccountName'), `demo-${component}`);
+    }
+  });
+
+  it('runs every pod under the restricted Pod Security profile', function () {
+    for (const deployment of deployments(cluster({ state: { managed: true } }))) {
+      const pod = at(deployment, 'spec', 'template', 'spec') as Json;
+      assert.deepEqual(pod.securityContext, RESTRICTED_POD);
+      assert.equal(at(RESTRICTED_POD, 'runAsNonRoot'), true);
+      for (const container of pod.containers as Json[]) {
+        assert.deepEqual(container.securityContext, RESTRICTED_CONTAINER);
+        assert.deepEqual(container.securityContext, {
+          runAsNonRoot: true,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+      }
+    }
+  });
+
+  it('makes the GlassCluster the controller owner of every child, in its namespace, with the managed-by label', function () {
+    for (const c of desiredChildren(cluster({ state: { managed: true } }))) {
+      const metadata = c.metadata as Json;
+      assert.equal(metadata.namespace, 'team');
+      assert.deepEqual(metadata.ownerReferences, [
+        {
+          apiVersion: API_VERSION,
+          kind: 'GlassCluster',
+          name: 'demo',
+          uid: 'uid-1',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]);
+      assert.equal(at(metadata, 'labels', 'app.kubernetes.io/managed-by'), 'glass-operator');
+      assert.equal(at(metadata, 'labels', 'glass.dev/cluster'), 'demo');
+    }
+  });
+
+  it("selects each Deployment's pods by labels its pod template carries", function () {
+    for (const deployment of deployments(cluster({ state: { managed: true } }))) {
+      const selector = at(deployment, 'spec', 'selector', 'matchLabels') as Json;
+      const podLabels = at(deployment, 'spec', 'template', 'metadata', 'labels') as Json;
+      for (const [k, v] of Object.entries(selector)) assert.equal(podLabels[k], v, k);
+    }
+  });
+
+  const hashCases: {
+    name: string;
+    spec: Json;
+    deployment: 'runtime' | 'router';
+    rolls: boolean;
+  }[] = [
+    {
+      name: 'a new image rolls the runtime pods',
+      spec: { image: 'example.test/glass:2' },
+      deployment: 'runtime',
+      rolls: true,
+    },
+    {
+      name: 'a new image rolls the router pods',
+      spec: { image: 'example.test/glass:2' },
+      deployment: 'router',
+      rolls: true,
+    },
+    {
+      name: 'more workers per pod roll the runtime pods',
+      spec: { workers: 8 },
+      deployment: 'runtime',
+      rolls: true,
+    },
+    {
+      name: 'a Redis URL rolls the runtime pods',
+      spec: { state: { redis: { url: 'redis://r:6379' } } },
+      deployment: 'runtime',
+      rolls: true,
+    },
+    {
+      name: 'routing keys roll the router pods',
+      spec: { router: { keys: ['session'] } },
+      deployment: 'router',
+      rolls: true,
+    },
+    {
+      name: 'virtual nodes roll the router pods',
+      spec: { router: { virtualNodes: 10 } },
+      deployment: 'router',
+      rolls: true,
+    },
+    {
+      name: 'more replicas do not roll the runtime pods',
+      spec: { replicas: 5 },
+      deployment: 'runtime',
+      rolls: false,
+    },
+    {
+      name: 'runtime-only changes do not roll the router pods',
+      spec: { workers: 8 },
+      deployment: 'router',
+      rolls: false,
+    },
+  ];
+  for (const tc of hashCases) {
+    it(`config hash: ${tc.name}`, function () {
+      const name = `demo-${tc.deployment}`;
+      const before = hashOf(cluster(), name);
+      assert.match(String(before), /^[0-9a-f]{16}$/);
+      assert.equal(hashOf(cluster(), name), before, 'the same spec gives the same hash');
+      assert.equal(hashOf(cluster(tc.spec), name) !== before, tc.rolls);
+    });
+  }
+
+  const redisCases: { name: string; state: Json | undefined; want: Json[] }[] = [
+    { name: 'no state: the runtime gets no Redis', state: undefined, want: [] },
+    {
+      name: 'a Redis URL is passed as is',
+      state: { redis: { url: 'redis://r:6379' } },
+      want: [{ name: 'GLASS_REDIS_URL', value: 'redis://r:6379' }],
+    },
+    {
+      name: 'a secretRef is read from the Secret',
+      state: { redis: { secretRef: { name: 'redis', key: 'url' } } },
+      want: [
+        { name: 'GLASS_REDIS_URL', valueFrom: { secretKeyRef: { name: 'redis', key: 'url' } } },
+      ],
+    },
+    {
+      name: 'managed points at the managed Redis Service',
+      state: { managed: true },
+      want: [{ name: 'GLASS_REDIS_URL', value: 'redis://demo-redis:6379' }],
+    },
+  ];
+  for (const tc of redisCases) {
+    it(`Redis wiring: ${tc.name}`, function () {
+      const spec = tc.state === undefined ? {} : { state: tc.state };
+      const runtime = child(desiredChildren(cluster(spec)), 'Deployment', 'demo-runtime');
+      const env = at(runtime, 'spec', 'template', 'spec', 'containers', 0, 'env') as Json[];
+      assert.deepEqual(
+        env.filter((e) => e.name === 'GLASS_REDIS_URL'),
+        tc.want,
+      );
+    });
+  }
+
+  it('makes the runtime Service headless, for the router to read pod addresses', function () {
+    const service = child(desiredChildren(cluster()), 'Service', 'demo-runtime');
+    assert.equal(at(service, 'spec', 'clusterIP'), 'None');
+  });
+});

@@ -28,6 +28,12 @@ export interface TryLine {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * For a line that changes state in a way a retry would show (an increment): the read-only
+   * call tried in its place, and what to print instead of its answer, so trying it does not
+   * spend the user's first call.
+   */
+  probe?: { path: string; says: string };
 }
 
 /**
@@ -35,7 +41,11 @@ export interface TryLine {
  * shares an X-User-ID, so the get reads the put back from the same runtime's local tier.
  */
 export const SAMPLE_LINES: readonly TryLine[] = [
-  { method: 'GET', path: '/invoke/add?value=10' },
+  {
+    method: 'GET',
+    path: '/invoke/add?value=10',
+    probe: { path: '/invoke/counter/get', says: '10, then 20, ...' },
+  },
   {
     method: 'POST',
     path: '/invoke/kv/put',
@@ -77,14 +87,15 @@ export async function workingLines(url: string, lines: readonly TryLine[]): Prom
   const working: TriedLine[] = [];
   for (const line of lines) {
     try {
-      const res = await request(`${url}${line.path}`, {
-        method: line.method,
+      const res = await request(`${url}${line.probe?.path ?? line.path}`, {
+        method: line.probe ? 'GET' : line.method,
         headers: line.headers ?? {},
         body: line.body ?? null,
         headersTimeout: 5000,
         bodyTimeout: 5000,
       });
-      const answer = (await res.body.text()).trim();
+      const answer = line.probe?.says ?? (await res.body.text()).trim();
+      if (line.probe) await res.body.dump();
       if (res.statusCode >= 200 && res.statusCode < 300)
         working.push({ line, status: res.statusCode, answer });
     } catch {

@@ -75,7 +75,19 @@ describe('glass up pieces', () => {
       });
 
     it('start with the classic add of the first acceptance line of issue 4', () => {
-      assert.deepEqual(SAMPLE_LINES[0], { method: 'GET', path: '/invoke/add?value=10' });
+      const [first] = SAMPLE_LINES;
+      assert.ok(first);
+      assert.equal(first.method, 'GET');
+      assert.equal(first.path, '/invoke/add?value=10');
+    });
+
+    it("try the add with a read-only probe, so the user's first add still answers 10", () => {
+      assert.deepEqual(SAMPLE_LINES[0]?.probe, {
+        path: '/invoke/counter/get',
+        says: '10, then 20, ...',
+      });
+      for (const line of SAMPLE_LINES.filter((l) => l.probe))
+        assert.equal(line.probe?.path.startsWith('/invoke/counter/get'), true);
     });
   });
 });

@@ -99,8 +99,10 @@ function readImports(reader: ByteReader, state: ParseState): void {
     } else if (kind === 'memory') entry.memory = limits(reader);
     else if (kind === 'table') tableType(reader);
     else if (kind === 'global') reader.take(2);
-    else if (kind === 'tag') reader.take(1 + (reader.u32(), 0));
-    else throw new Error('unknown import kind');
+    else if (kind === 'tag') {
+      reader.byte(); // attribute (0: exception)
+      reader.u32(); // type index
+    } else throw new Error('unknown import kind');
     state.info.imports.push(entry);
   }
 }

@@ -85,6 +85,7 @@ export async function compileFaasletKeepingBytes(
   bytes: Uint8Array,
 ): Promise<{ definition: FaasletDefinition; capped: Uint8Array }> {
   const spec = faaslet.spec;
+  const memoryBytes = quantityToBytes(spec.limits.memory);
   let info: ModuleInfo;
   let capped: Uint8Array;
   try {
@@ -98,7 +99,7 @@ export async function compileFaasletKeepingBytes(
     if (!info.exportsMemory) {
       throw new InvalidModuleError('module must export its memory as "memory"');
     }
-    const maxPages = Math.floor(quantityToBytes(spec.limits.memory) / WASM_PAGE_BYTES);
+    const maxPages = Math.floor(memoryBytes / WASM_PAGE_BYTES);
     capped = capModuleMemory(bytes, info, maxPages);
   } catch (error) {
     // Our reader is lenient: for bytes V8 refuses, V8's reason says more than ours.
@@ -114,7 +115,6 @@ export async function compileFaasletKeepingBytes(
       new InvalidModuleError(`does not compile: ${(error as Error).message}`)
     );
   }
-  const memoryBytes = quantityToBytes(spec.limits.memory);
   const definition: FaasletDefinition = {
     name: faaslet.metadata.name,
     namespace: spec.state.namespace ?? faaslet.metadata.name,

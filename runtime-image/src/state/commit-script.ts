@@ -63,6 +63,33 @@ end
 return 1
 `;
 
+/**
+ * The common commit, on its own: one key, no Idempotency-Key, no turn to take. Same checks and
+ * replies as COMMIT_LUA, with a third of its arguments; Redis runs it in about half the time
+ * (ADR 0047). KEYS[1] the state key, KEYS[2] the namespace's turn. ARGV[1] this pod's id,
+ * ARGV[2] version read ('*' = not read), ARGV[3] write ('' none, 's' set, 'd' delete),
+ * ARGV[4] value, ARGV[5] new version.
+ */
+export const COMMIT_ONE_LUA = `
+local function reply(head, extra)
+  local entry = redis.call('HMGET', KEYS[1], 'v', 'ver')
+  return {head, extra, entry[1], entry[2] or ''}
+end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[1] then return reply(3, redis.call('PTTL', KEYS[2])) end
+local expected = ARGV[2]
+if expected ~= '*' and (redis.call('HGET', KEYS[1], 'ver') or '') ~= expected then
+  return reply(0, 0)
+end
+local op = ARGV[3]
+if op == 's' then
+  redis.call('HSET', KEYS[1], 'v', ARGV[4], 'ver', ARGV[5])
+elseif op == 'd' then
+  redis.call('DEL', KEYS[1])
+end
+return 1
+`;
+
 /** KEYS: state keys. Returns {value1, version1, …}: one snapshot of all of them. */
 export const READ_LUA = `
 local out = {}
@@ -114,6 +141,8 @@ export interface TurnRequest {
 }
 
 export interface CommitPlan {
+  /** COMMIT_ONE_LUA for one key with no Idempotency-Key and no turn to take; else COMMIT_LUA. */
+  script: 'one' | 'general';
   /** The state keys, in KEYS order. */
   keys: StateKey[];
   /** numkeys, then KEYS, then ARGV: the script's arguments as ioredis sends them. */
@@ -137,11 +166,37 @@ export function commitNamespace(request: CommitRequest): string | undefined {
   return first === undefined ? request.idempotency?.claim.namespace : namespaceOf(first);
 }
 
+/** The write's three script arguments: op, value, new version. */
+function writeArgs(write: VersionedEntry | undefined): (string | Buffer)[] {
+  if (write === undefined) return ['', '', ''];
+  if (write[1] === null) return ['d', '', ''];
+  return ['s', argOf(write[1]), write[2]];
+}
+
+/** One key read and/or written, nothing else: COMMIT_ONE_LUA's arguments, else undefined. */
+function planSingleKey(
+  request: CommitRequest,
+  naming: KeyNaming,
+  turn: TurnRequest,
+): CommitPlan | undefined {
+  if (request.idempotency || turn.take) return undefined;
+  const { reads, writes } = request;
+  if (reads.length > 1 || writes.length > 1) return undefined;
+  const key = reads[0]?.[0] ?? writes[0]?.[0];
+  if (key === undefined) return undefined;
+  const write = writes[0];
+  if (write !== undefined && write[0] !== key) return undefined;
+  const args = [naming.state(key), naming.turn(turn.namespace), turn.me, reads[0]?.[1] ?? '*'];
+  return { script: 'one', keys: [key], args: [...args, ...writeArgs(write)] };
+}
+
 export function planCommit(
   request: CommitRequest,
   naming: KeyNaming,
   turn: TurnRequest,
 ): CommitPlan {
+  const single = planSingleKey(request, naming, turn);
+  if (single) return single;
   const read = new Map(request.reads);
   const written = new Map<StateKey, VersionedEntry>();
   for (const entry of request.writes) written.set(entry[0], entry);
@@ -154,14 +209,8 @@ export function planCommit(
   const args: (string | Buffer | number)[] = [redisKeys.length, ...redisKeys, keys.length];
   args.push(claim?.fingerprint ?? '', claim?.ttlMs ?? 0, response);
   args.push(turn.me, turn.take ? '1' : '', turn.ms);
-  for (const key of keys) {
-    const write = written.get(key);
-    args.push(read.get(key) ?? '*');
-    if (write === undefined) args.push('', '', '');
-    else if (write[1] === null) args.push('d', '', '');
-    else args.push('s', argOf(write[1]), write[2]);
-  }
-  return { keys, args };
+  for (const key of keys) args.push(read.get(key) ?? '*', ...writeArgs(written.get(key)));
+  return { script: 'general', keys, args };
 }
 
 export type CommitReply =

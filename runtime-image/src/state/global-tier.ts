@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { StateKey, VersionedEntry } from '../host/protocol.js';
 import {
   COMMIT_LUA,
+  COMMIT_ONE_LUA,
   READ_LUA,
   commitNamespace,
   decodeCommitReply,
@@ -25,6 +26,7 @@ import type { CommitOutcome, CommitRequest } from './store.js';
 
 /** The scripts ioredis defines on the client (`defineCommand`), Buffer-replying variants. */
 interface GlassCommands {
+  glassCommitOneBuffer(...args: (string | Buffer | number)[]): Promise<unknown>;
   glassCommitBuffer(...args: (string | Buffer | number)[]): Promise<unknown>;
   glassReadBuffer(...args: (string | number)[]): Promise<unknown[]>;
 }
@@ -54,6 +56,7 @@ export class GlobalTier {
   ) {
     this.naming = keyNaming(keyPrefix);
     link.client.defineCommand('glassCommit', { lua: COMMIT_LUA });
+    link.client.defineCommand('glassCommitOne', { lua: COMMIT_ONE_LUA, numberOfKeys: 2 });
     link.client.defineCommand('glassRead', { lua: READ_LUA });
     this.commands = link.client as unknown as GlassCommands;
     // Other pods kept writing while this one could not see: start from Redis again.
@@ -112,7 +115,10 @@ export class GlobalTier {
     const issued = this.cache.issueCommit(plan.keys, request.writes);
     let reply: unknown;
     try {
-      reply = await this.commands.glassCommitBuffer(...plan.args);
+      reply =
+        plan.script === 'one'
+          ? await this.commands.glassCommitOneBuffer(...plan.args)
+          : await this.commands.glassCommitBuffer(...plan.args);
     } catch (error) {
       this.cache.forget(issued);
       throw this.link.failure(error, 'the commit');

@@ -5,10 +5,12 @@ import { Registry } from 'prom-client';
 import type { VersionedEntry } from '../../src/host/protocol.js';
 import { createLogger } from '../../src/logger.js';
 import { GlassError } from '../../src/runtime/errors.js';
+import { keyNaming, planCommit } from '../../src/state/commit-script.js';
 import { GlobalTier } from '../../src/state/global-tier.js';
 import type { IdempotencyClaim } from '../../src/state/idempotency.js';
 import { LocalTier } from '../../src/state/local-tier.js';
 import { RedisSettings } from '../../src/state/redis-config.js';
+import type { CommitRequest } from '../../src/state/store.js';
 import { TieredStore } from '../../src/state/tiers.js';
 import { RedisServer } from '../support/redis-server.js';
 
@@ -75,6 +77,31 @@ describe('the global tier on a real Redis', function () {
       ['ns/two', '2', 'a.3'],
       ['ns/gone', null, ''],
     ]);
+  });
+
+  it('runs a one-key commit (the short script) with the same checks: stale, delete, blind write', async function () {
+    const plan = (request: CommitRequest, take = false): string =>
+      planCommit(request, keyNaming('p'), { me: 'a', namespace: 'ns', take, ms: 100 }).script;
+    const one: CommitRequest = {
+      reads: [['ns/solo', '']],
+      writes: [['ns/solo', text('1'), 'a.s1']],
+    };
+    assert.equal(plan(one), 'one');
+    assert.equal(plan(one, true), 'general', 'taking a turn needs the general script');
+    assert.equal(plan({ reads: [['ns/a', '']], writes: [['ns/b', text('1'), 'v']] }), 'general');
+
+    assert.deepEqual(await podA.commit(one), { ok: true });
+    const stale = await podB.commit({ reads: [['ns/solo', '']], writes: [['ns/solo', null, '']] });
+    assert.deepEqual(stale, { ok: false, stale: ['ns/solo'] });
+    assert.deepEqual(
+      await podB.commit({ reads: [['ns/solo', 'a.s1']], writes: [['ns/solo', null, '']] }),
+      { ok: true },
+    );
+    assert.deepEqual((await podA.read(['ns/solo'])).map(shown), [['ns/solo', null, '']]);
+    assert.deepEqual(await podA.commit({ reads: [], writes: [['ns/solo', text('2'), 'a.s2']] }), {
+      ok: true,
+    });
+    assert.deepEqual((await podB.read(['ns/solo'])).map(shown), [['ns/solo', '2', 'a.s2']]);
   });
 
   it('validates read-only transactions too, so a stale read is never answered', async function () {

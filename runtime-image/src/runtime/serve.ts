@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { ManifestProblem } from '@glass/crds';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime-config.js';
-import { createApp } from '../http/app.js';
+import { createRequestHandler } from '../http/app.js';
 import { GlobalTier } from '../state/global-tier.js';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../state/idempotency.js';
 import { GlassRuntime, type RuntimeOptions } from './glass-runtime.js';
@@ -49,10 +49,10 @@ export async function serveRuntime(
   });
   const port = (server.address() as AddressInfo).port;
   const podName = config.podName ?? `${config.host}:${port}`;
-  const handle = createApp({ runtime, maxBodyBytes: config.maxBodyBytes, podName }).callback();
-  server.on('request', (request, response) => {
-    void handle(request, response);
-  });
+  server.on(
+    'request',
+    createRequestHandler({ runtime, maxBodyBytes: config.maxBodyBytes, podName }),
+  );
   // Keep-alive longer than the router's idle timeout, so the router closes idle sockets first.
   server.keepAliveTimeout = 65_000;
   const problems = await runtime.loadFiles(config.faaslets);

@@ -61,9 +61,34 @@ describe('runtime HTTP API', function () {
     assert.match(metrics.text, /glass_fast_lane_calls\{result="ran"\} [1-9]/);
   });
 
-  it('names the pod that answered in X-Glass-Pod', async function () {
-    const response = await fetch(`${rt.base}/health`);
-    assert.equal(response.headers.get('x-glass-pod'), `127.0.0.1:${rt.port}`);
+  it('names the pod that answered in X-Glass-Pod, on invocations and errors too', async function () {
+    const pod = `127.0.0.1:${rt.port}`;
+    for (const path of ['/health', '/invoke/counter/get', '/invoke/nope/run', '/nowhere']) {
+      const response = await fetch(`${rt.base}${path}`);
+      await response.arrayBuffer();
+      assert.equal(response.headers.get('x-glass-pod'), pod, path);
+    }
+  });
+
+  it('answers an invocation with typed content and the codes of errors in X-Glass-Error', async function () {
+    const numeric = await fetch(`${rt.base}/invoke/counter/get`);
+    assert.equal(numeric.headers.get('content-type'), 'text/plain; charset=utf-8');
+    assert.match(await numeric.text(), /^-?\d+$/);
+    const bytes = await fetch(`${rt.base}/invoke/kv/get`, { method: 'POST', body: '{"key":"x"}' });
+    assert.equal(bytes.headers.get('content-type'), 'application/octet-stream');
+    await bytes.arrayBuffer();
+    const missing = await fetch(`${rt.base}/invoke/nope/run`, { method: 'POST' });
+    assert.equal(missing.headers.get('x-glass-error'), 'not_found');
+    assert.equal(missing.headers.get('content-type'), 'application/json; charset=utf-8');
+    await missing.arrayBuffer();
+  });
+
+  it('refuses more `value` parameters than the export takes, and changes nothing', async function () {
+    await call(rt.base, 'PUT', '/state/counter/counter', '7');
+    const tooMany = await call(rt.base, 'GET', '/invoke/counter/add?value=1&value=2');
+    assert.equal(tooMany.status, 400, tooMany.text);
+    assert.match(errorOf(tooMany).message, /takes 1 numeric argument/);
+    assert.equal((await call(rt.base, 'GET', '/invoke/counter/get')).text, '7');
   });
 
   const badRequests = [
@@ -122,6 +147,14 @@ describe('runtime HTTP API', function () {
       status: 400,
       code: 'bad_request',
       message: /takes 1 numeric argument/,
+    },
+    {
+      name: 'a malformed percent-encoding in an invoke path is a 400',
+      method: 'POST',
+      path: '/invoke/counter/%E0%A4%A',
+      status: 400,
+      code: 'bad_request',
+      message: /malformed percent-encoding/,
     },
     {
       name: 'an unknown route is a 404',

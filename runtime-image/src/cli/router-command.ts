@@ -1,8 +1,9 @@
-// `glass router`: the consistent-hash router in front of a static list of runtime pods.
+// `glass router`: the consistent-hash router in front of runtime pods, listed by `--backend`
+// or read from a Service's EndpointSlices (`--kubernetes-service`).
 import { Command, Option } from 'commander';
 import { createLogger } from '../logger.js';
 import { parseConfig, RouterFlags, type RouterSettings } from '../router/config.js';
-import { StaticMembership } from '../router/static-membership.js';
+import { openMembership } from '../router/membership-from-flags.js';
 import { startRouter } from '../router/router.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -46,7 +47,10 @@ export function parseFlags<T>(command: Command, parse: () => T): T {
   }
 }
 
-export function routerCommand(): Command {
+/** Runs the router the flags describe; `parseRouterArgs` swaps it for a capture. */
+type RouterAction = (flags: RouterFlags, command: Command) => Promise<void>;
+
+export function routerCommand(action: RouterAction = runRouter): Command {
   const command = new Command('router')
     .description('consistent-hash router in front of runtime pods')
     .addOption(new Option('--port <port>', 'port to listen on').default('8080'))
@@ -56,21 +60,62 @@ export function routerCommand(): Command {
       '--backend <url>',
       'runtime pod base URL, e.g. http://10.0.0.5:8080 (repeatable)',
       collect,
+    )
+    .option(
+      '--kubernetes-service <name>',
+      'instead of --backend: the ready endpoints of this Service, from its EndpointSlices',
+    )
+    .option(
+      '--backend-port <port>',
+      "runtime port when a slice has no port named 'http' (default: 8080)",
+    )
+    .addOption(
+      new Option('--namespace <namespace>', "the Service's namespace (default: kubeconfig's)").env(
+        'POD_NAMESPACE',
+      ),
+    )
+    .option(
+      '--kubeconfig <path>',
+      'credentials for --kubernetes-service (default: KUBECONFIG, then in-cluster)',
     );
-  return addRouterSettingOptions(command).action(async (opts: Record<string, unknown>) => {
-    await runRouter(parseFlags(command, () => parseConfig(RouterFlags, settingsInput(opts))));
+  // Not async: a flag error must throw while commander parses (parseRouterArgs relies on it).
+  return addRouterSettingOptions(command).action((opts: Record<string, unknown>) => {
+    const flags = parseFlags(command, () => parseConfig(RouterFlags, settingsInput(opts)));
+    return action(flags, command);
   });
 }
 
-async function runRouter(flags: RouterFlags): Promise<void> {
+/**
+ * The flags `glass router ARGS` would run with, or a thrown CommanderError naming the bad
+ * ones; nothing starts. The operator's tests check the arguments it gives router pods here.
+ */
+export function parseRouterArgs(args: readonly string[]): RouterFlags {
+  let parsed: RouterFlags | undefined;
+  const command = routerCommand((flags) => {
+    parsed = flags;
+    return Promise.resolve();
+  })
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  command.parse([...args], { from: 'user' });
+  if (parsed === undefined) throw new Error(`glass router ${args.join(' ')} ran no action`);
+  return parsed;
+}
+
+async function runRouter(flags: RouterFlags, command: Command): Promise<void> {
   const log = createLogger(flags.logLevel, 'glass-router');
-  const membership = new StaticMembership(flags.backend);
+  const membership = await openMembership(flags, log).catch((err: unknown) =>
+    command.error((err as Error).message),
+  );
   const settings: RouterSettings = flags;
   const router = await startRouter(settings, membership, { log });
-  log.info({ listen: router.url, backends: flags.backend }, 'router listening');
+  log.info(
+    { listen: router.url, members: membership.describe?.() ?? { backends: flags.backend } },
+    'router listening',
+  );
   const stop = (signal: string): void => {
     log.info({ signal }, 'router stopping');
-    router.close().then(
+    Promise.all([router.close(), membership.close()]).then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'router did not close cleanly');

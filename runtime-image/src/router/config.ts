@@ -1,6 +1,6 @@
 // `glass router` flags: one zod schema, parsed once at the edge into a frozen object.
 import { z } from 'zod';
-import { Duration, durationToMs, Quantity, quantityToBytes } from '@glass/crds';
+import { DnsLabel, Duration, durationToMs, Quantity, quantityToBytes } from '@glass/crds';
 import { parseCidr } from './client-ip.js';
 import { memberFromUrl } from './static-membership.js';
 import { DEFAULT_ROUTING_KEYS, RoutingKeySource } from './keys.js';
@@ -52,15 +52,52 @@ export type RouterSettings = Readonly<z.infer<typeof RouterSettings>>;
 
 export const LogLevel = z.enum(['debug', 'info', 'warn', 'error', 'silent']);
 
-/** `glass router`: the settings plus a static list of backends. */
+/**
+ * Flags that only mean something when the members come from EndpointSlices. `--namespace` is
+ * not among them: it also comes from POD_NAMESPACE, which a pod's environment may well set.
+ */
+const KUBERNETES_ONLY = ['backendPort', 'kubeconfig'] as const;
+
+/**
+ * `glass router`: the settings plus where the members come from, exactly one of a static
+ * `--backend` list or the EndpointSlices of `--kubernetes-service` (docs/adr/0065).
+ */
 export const RouterFlags = RouterSettings.extend({
   logLevel: LogLevel.default('info'),
-  backend: z.preprocess(
-    (v) => v ?? [],
-    list.pipe(z.array(BackendUrl).min(1, 'give at least one --backend URL')),
-  ),
+  backend: z.preprocess((v) => v ?? [], list.pipe(z.array(BackendUrl))),
+  /** The runtime Service whose EndpointSlices name the members. */
+  kubernetesService: DnsLabel.optional(),
+  /** The runtime port when a slice has no port named `http`. */
+  backendPort: count(1, 65_535).optional(),
+  /** Absent: the kubeconfig context's namespace, else `default` (resolved with the config). */
+  namespace: DnsLabel.optional(),
+  /** Absent: KUBECONFIG, ~/.kube/config, then the pod's service account. */
+  kubeconfig: z.string().min(1).optional(),
+}).superRefine((flags, ctx) => {
+  const kubernetes = flags.kubernetesService !== undefined;
+  if (kubernetes && flags.backend.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kubernetesService'],
+      message: 'give either --backend URLs or --kubernetes-service, not both',
+    });
+  } else if (!kubernetes && flags.backend.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['backend'],
+      message: 'give at least one --backend URL, or --kubernetes-service NAME',
+    });
+  }
+  for (const key of KUBERNETES_ONLY) {
+    if (!kubernetes && flags[key] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'needs --kubernetes-service' });
+    }
+  }
 });
 export type RouterFlags = Readonly<z.infer<typeof RouterFlags>>;
+
+/** The runtime pods' port in a GlassCluster, used when a slice names none. */
+export const DEFAULT_BACKEND_PORT = 8080;
 
 /** `['trustedProxies', 1]` → `--trusted-proxies[1]`: the flag a user typed, roughly. */
 function flagName(path: readonly PropertyKey[]): string {

@@ -23,6 +23,8 @@ export interface Membership {
   members(): readonly Member[];
   /** Stops watching whatever the source watches; a static source has nothing to stop. */
   close(): Promise<void>;
+  /** What `/lb/status` shows about the source (where it reads from, whether it is in sync). */
+  describe?(): Record<string, unknown>;
 }
 
 /** A membership whose members are set by its owner: the base of the static and local sources. */
@@ -55,6 +57,13 @@ export class MemberSet implements Membership {
     if (!member) return;
     this.current.delete(name);
     this.emit({ type: 'removed', member });
+  }
+
+  /** Makes `members` the whole set, emitting only the differences (removals first). */
+  replaceAll(members: readonly Member[]): void {
+    const wanted = new Set(members.map((m) => m.name));
+    for (const name of [...this.current.keys()]) if (!wanted.has(name)) this.remove(name);
+    for (const member of members) this.add(member);
   }
 
   close(): Promise<void> {

@@ -56,7 +56,11 @@ export function createRouter(
     keys: new KeyExtractor(settings.keys, new TrustedProxies(settings.trustedProxies)),
     metrics,
     maxBody: settings.maxBody,
-    describe: () => ({ virtualNodes: settings.virtualNodes, keys: settings.keys }),
+    describe: () => ({
+      virtualNodes: settings.virtualNodes,
+      keys: settings.keys,
+      ...(membership.describe ? { membership: membership.describe() } : {}),
+    }),
     onError: (err) => {
       log.warn({ err }, 'proxying failed');
     },

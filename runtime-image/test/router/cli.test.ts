@@ -1,5 +1,6 @@
 // `glass router` as a process: flags in, proxying out, SIGTERM ends it.
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { HashRing } from '../../src/router/ring.js';
 import {
   call,
@@ -73,9 +74,29 @@ describe('glass router (the CLI process)', () => {
       message: /--trusted-proxies\[0\]: not an IP address/,
     },
   ];
-  for (const tc of bad) {
+  // Not a pod, no KUBECONFIG, an empty HOME: nowhere to find credentials.
+  const noCredentials = { PATH: process.env.PATH ?? '', HOME: tmpdir() };
+  const kubernetesBad = [
+    {
+      name: 'refuses --kubernetes-service with --backend',
+      args: ['--kubernetes-service', 'rt', '--backend', 'http://127.0.0.1:1'],
+      message: /give either --backend URLs or --kubernetes-service, not both/,
+    },
+    {
+      name: 'says when a --kubeconfig file cannot be read',
+      args: ['--kubernetes-service', 'rt', '--kubeconfig', '/nonexistent/kubeconfig'],
+      message: /cannot read the kubeconfig \/nonexistent\/kubeconfig: ENOENT/,
+    },
+    {
+      name: 'says where credentials come from when there are none',
+      args: ['--kubernetes-service', 'rt'],
+      message: /no Kubernetes credentials: give --kubeconfig or KUBECONFIG/,
+    },
+  ];
+  for (const tc of [...bad, ...kubernetesBad]) {
     it(tc.name, async () => {
-      await assert.rejects(spawnNode([MAIN_JS, 'router', ...tc.args], /never/), (err: Error) => {
+      const spawned = spawnNode([MAIN_JS, 'router', ...tc.args], /never/, 20_000, noCredentials);
+      await assert.rejects(spawned, (err: Error) => {
         assert.match(err.message, /exited \(1\)/);
         assert.match(err.message, tc.message);
         return true;

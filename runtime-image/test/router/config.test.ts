@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseRouterArgs } from '../../src/cli/router-command.js';
 import { parseConfig, RouterFlags } from '../../src/router/config.js';
 
 describe('router flags', () => {
@@ -72,10 +73,102 @@ describe('router flags', () => {
       raw: { backend: ['http://a:1'], healthInterval: '5' },
       message: /--health-interval/,
     },
+    {
+      name: 'refuse --backend and --kubernetes-service together',
+      raw: { backend: ['http://a:1'], kubernetesService: 'rt' },
+      message: /--kubernetes-service: give either --backend URLs or --kubernetes-service, not both/,
+    },
+    {
+      name: 'refuse --backend-port without --kubernetes-service',
+      raw: { backend: ['http://a:1'], backendPort: '8080' },
+      message: /--backend-port: needs --kubernetes-service/,
+    },
+    {
+      name: 'refuse --kubeconfig without --kubernetes-service',
+      raw: { backend: ['http://a:1'], kubeconfig: '/k' },
+      message: /--kubeconfig: needs --kubernetes-service/,
+    },
+    {
+      name: 'refuse a Service name that is not a DNS label',
+      raw: { kubernetesService: 'Glass_Runtime' },
+      message: /--kubernetes-service: must be a DNS-1123 label/,
+    },
+    {
+      name: 'refuse a backend port out of range',
+      raw: { kubernetesService: 'rt', backendPort: '0' },
+      message: /--backend-port/,
+    },
   ];
   for (const tc of bad) {
     it(tc.name, () => {
       assert.throws(() => parseConfig(RouterFlags, tc.raw), tc.message);
+    });
+  }
+
+  it('read the Kubernetes source: Service, port and namespace, no backends', () => {
+    const flags = parseConfig(RouterFlags, {
+      kubernetesService: 'demo-runtime',
+      backendPort: '9000',
+      namespace: 'team',
+      kubeconfig: '/etc/glass/kubeconfig',
+    });
+    assert.deepEqual(
+      [
+        flags.kubernetesService,
+        flags.backendPort,
+        flags.namespace,
+        flags.kubeconfig,
+        flags.backend,
+      ],
+      ['demo-runtime', 9000, 'team', '/etc/glass/kubeconfig', []],
+    );
+  });
+
+  it('leave the namespace to the kubeconfig when neither --namespace nor POD_NAMESPACE says', () => {
+    const flags = parseConfig(RouterFlags, { kubernetesService: 'demo-runtime' });
+    assert.equal(flags.namespace, undefined);
+    assert.equal(flags.backendPort, undefined);
+  });
+});
+
+describe('glass router ARGS, parsed without running', () => {
+  it('give the flags the command would run with', () => {
+    const flags = parseRouterArgs([
+      '--kubernetes-service',
+      'demo-runtime',
+      '--health-interval',
+      '500ms',
+      '--keys',
+      'session,client-ip',
+    ]);
+    assert.deepEqual(
+      [flags.kubernetesService, flags.healthInterval, flags.keys, flags.port, flags.host],
+      ['demo-runtime', 500, ['session', 'client-ip'], 8080, '0.0.0.0'],
+    );
+  });
+
+  it('take the namespace from POD_NAMESPACE, and --namespace over it', () => {
+    const before = process.env.POD_NAMESPACE;
+    process.env.POD_NAMESPACE = 'from-env';
+    try {
+      assert.equal(parseRouterArgs(['--kubernetes-service', 'rt']).namespace, 'from-env');
+      const flags = parseRouterArgs(['--kubernetes-service', 'rt', '--namespace', 'from-flag']);
+      assert.equal(flags.namespace, 'from-flag');
+      // POD_NAMESPACE in a static router's environment is no error: it is just not used.
+      assert.deepEqual(parseRouterArgs(['--backend', 'http://a:1']).backend, ['http://a:1']);
+    } finally {
+      if (before === undefined) delete process.env.POD_NAMESPACE;
+      else process.env.POD_NAMESPACE = before;
+    }
+  });
+
+  const refused = [
+    { args: ['--kubernetes-service', 'rt', '--no-such-flag'], message: /unknown option/ },
+    { args: [], message: /--backend: give at least one --backend URL, or --kubernetes-service/ },
+  ];
+  for (const tc of refused) {
+    it(`refuse ${tc.args.join(' ') || 'no source at all'}`, () => {
+      assert.throws(() => parseRouterArgs(tc.args), tc.message);
     });
   }
 });

@@ -29,14 +29,16 @@ export interface Spawned {
 
 /**
  * Starts `node args...` and resolves once its output matches `ready` (rejecting with the output
- * when it exits first or `timeoutMs` passes). The child is killed by `killAll()`.
+ * when it exits first or `timeoutMs` passes). The child (with environment `env`) is killed by
+ * `killAll()`.
  */
 export function spawnNode(
   args: string[],
   ready: RegExp,
   timeoutMs = 20_000,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<Spawned & { match: RegExpExecArray }> {
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
   children.add(child);
   let out = '';
   const exited = new Promise<number | null>((resolve) => {

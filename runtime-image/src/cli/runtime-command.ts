@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { RuntimeConfig } from '../config/runtime-config.js';
 import { createLogger } from '../logger.js';
 import { serveRuntime } from '../runtime/serve.js';
@@ -10,7 +10,9 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function registerRuntimeCommand(program: Command): void {
   const command = program
     .command('runtime')
-    .description('run a runtime pod: the Faaslets in the given YAML files and folders, over HTTP')
+    .description(
+      'run a runtime pod: the Faaslets in the given YAML files and folders, and (--cluster) those of a GlassCluster in Kubernetes, over HTTP',
+    )
     .requiredOption('--port <port>', 'HTTP port (0 picks a free one)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option(
@@ -19,7 +21,25 @@ export function registerRuntimeCommand(program: Command): void {
       [],
     )
     .option('--faaslet <path>', 'one more YAML file or folder (repeatable)', collect, [])
-    .option('--pod-name <name>', 'name sent in X-Glass-Pod (default host:port)')
+    .option(
+      '--cluster <name>',
+      'also serve the Faaslets of this GlassCluster, watched in Kubernetes (loaded, swapped, unloaded as they change)',
+    )
+    .addOption(
+      new Option(
+        '--namespace <namespace>',
+        'namespace of --cluster (default: the kubeconfig context namespace, else default)',
+      ).env('POD_NAMESPACE'),
+    )
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig for --cluster (default: KUBECONFIG, ~/.kube/config, else the pod service account)',
+    )
+    .addOption(
+      new Option('--pod-name <name>', 'name sent in X-Glass-Pod (default host:port)').env(
+        'POD_NAME',
+      ),
+    )
     .option('--workers <n>', 'guest worker threads', '2')
     .option('--max-body-bytes <n>', 'largest request body', String(1024 * 1024))
     .option('--log-level <level>', 'debug, info, warn, error or silent', 'info');
@@ -30,9 +50,18 @@ export function registerRuntimeCommand(program: Command): void {
     } catch (error) {
       program.error(`glass runtime: ${(error as Error).message}`);
     }
+    const { cluster, namespace, kubeconfig, ...rest } = flags;
+    // POD_NAMESPACE is in every pod's environment; only flags typed without --cluster are a mistake.
+    const typed = ['kubeconfig', 'namespace'].filter(
+      (f) => command.getOptionValueSource(f) === 'cli',
+    );
+    if (cluster === undefined && typed.length > 0) {
+      program.error(`glass runtime: --${typed.join(' and --')} only make sense with --cluster`);
+    }
     const parsed = RuntimeConfig.safeParse({
-      ...flags,
+      ...rest,
       faaslets: [...(flags.faaslets as string[]), ...(flags.faaslet as string[])],
+      ...(cluster !== undefined && { kubernetes: { cluster, namespace, kubeconfig } }),
       ...redisInput,
     });
     if (!parsed.success) {

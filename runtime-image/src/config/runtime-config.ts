@@ -1,5 +1,16 @@
+import { DnsLabel } from '@glass/crds';
 import { z } from 'zod';
 import { RedisSettings } from '../state/redis-config.js';
+
+/** `--cluster`: serve the Faaslets of a GlassCluster, watched in Kubernetes. */
+export const KubernetesSettings = z.object({
+  cluster: DnsLabel,
+  /** Absent: the kubeconfig context's namespace, else `default`. */
+  namespace: DnsLabel.optional(),
+  /** Absent: KUBECONFIG, ~/.kube/config, then the pod's service account. */
+  kubeconfig: z.string().min(1).optional(),
+});
+export type KubernetesSettings = z.infer<typeof KubernetesSettings>;
 
 /** `glass runtime` flags, parsed once at the edge; nothing below reads process.env. */
 export const RuntimeConfig = z.object({
@@ -14,6 +25,8 @@ export const RuntimeConfig = z.object({
     .min(1)
     .default(1024 * 1024),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Absent: only the Faaslets in `faaslets` files. */
+  kubernetes: KubernetesSettings.optional(),
   /** The global tier; absent: local tier only, and `durability: global` is refused. */
   redis: RedisSettings.optional(),
   /** How long an Idempotency-Key's response is replayed (default 24 h). */

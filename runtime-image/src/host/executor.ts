@@ -54,7 +54,10 @@ function memoryOf(instance: WebAssembly.Instance): WebAssembly.Memory | undefine
  * trapped instance is dropped, never returned to the pool; state goes through a Transaction.
  */
 export class GuestExecutor {
+  /** The newest loaded revision of each Faaslet: what a nested `call` by name reaches. */
   private readonly guests = new Map<string, LoadedGuest>();
+  /** Every loaded revision: an invocation runs the revision it names. */
+  private readonly revisions = new Map<number, LoadedGuest>();
   private readonly imports = new GuestImports((f, e, input) => this.nestedCall(f, e, input));
   private readonly wasi = new WasiRunner();
 
@@ -72,29 +75,47 @@ export class GuestExecutor {
     const exports = new Map(definition.exports.map((e) => [e.name, e]));
     const { module, maxInstances } = definition;
     const instances = new InstancePool(module, this.imports.importObject(), maxInstances);
-    this.guests.set(definition.name, { definition, exports, instances });
+    const guest = { definition, exports, instances };
+    this.revisions.set(definition.revision, guest);
+    // Loads arrive in revision order; should an older one ever come late, it serves only the
+    // invocations that name it and never becomes what a nested call reaches.
+    const current = this.guests.get(definition.name);
+    if (!current || current.definition.revision < definition.revision) {
+      this.guests.set(definition.name, guest);
+    }
   }
 
-  unload(name: string): void {
-    this.guests.delete(name);
+  /** Drops one revision of a Faaslet, or (no revision) all of them. */
+  unload(name: string, revision?: number): void {
+    for (const [key, guest] of this.revisions) {
+      if (guest.definition.name === name && (revision === undefined || key === revision)) {
+        this.revisions.delete(key);
+      }
+    }
+    const current = this.guests.get(name);
+    // The current revision goes only when the Faaslet goes: nested calls then find nothing,
+    // not an older revision still finishing its invocations.
+    if (current && (revision === undefined || current.definition.revision === revision)) {
+      this.guests.delete(name);
+    }
   }
 
   /** Live pooled instances, for the instance-count metric. */
   instanceCount(): number {
     let count = 0;
-    for (const guest of this.guests.values()) count += guest.instances.size;
+    for (const guest of this.revisions.values()) count += guest.instances.size;
     return count;
   }
 
-  has(name: string): boolean {
-    return this.guests.has(name);
+  hasRevision(revision: number): boolean {
+    return this.revisions.has(revision);
   }
 
   invoke(request: InvokeRequest): InvokeDone | InvokeFailed | InvokeConflict | InvokeYield {
     if (request.clearCache) this.cache.clear();
     this.cache.invalidate(request.invalidate);
     const txn = new Transaction(this.cache);
-    const guest = this.guests.get(request.faaslet);
+    const guest = this.revisions.get(request.revision);
     if (!guest)
       return this.failed(request.id, 'not-found', `unknown Faaslet ${request.faaslet}`, []);
     const ctx = this.context(guest.definition, txn, request.input, 0);

@@ -24,6 +24,8 @@ const COOL_OFF_MS = 30_000;
 export class FastLane {
   private readonly executor: GuestExecutor;
   private readonly streaks = new Map<string, { yields: number; skipUntil: number }>();
+  /** The revision of each Faaslet the lane should hold: the last one prepared. */
+  private readonly wanted = new Map<string, number>();
   private nextId = 0;
   /** Calls that ran here to the end, yielded to a worker, or skipped the lane (cooling off). */
   readonly stats = { ran: 0, yielded: 0, skipped: 0 };
@@ -35,8 +37,17 @@ export class FastLane {
     this.executor = new GuestExecutor(view, FAST_LANE_FUEL);
   }
 
-  /** Meters and compiles the module, off the first call's path; false when it cannot be metered. */
+  /**
+   * Meters and compiles the module, off the first call's path; false when it cannot be
+   * metered or a newer revision of the Faaslet (or its unload) came first. Any older revision
+   * leaves the lane at once: until this one is ready, the Faaslet's calls run on workers.
+   */
   async prepare(definition: FaasletDefinition, cappedBytes: Uint8Array): Promise<boolean> {
+    const { name, revision } = definition;
+    const wanted = this.wanted.get(name);
+    if (wanted !== undefined && wanted > revision) return false;
+    this.wanted.set(name, revision);
+    this.executor.unload(name);
     if (definition.abi !== 'glass') return false;
     let metered: Uint8Array;
     try {
@@ -46,11 +57,14 @@ export class FastLane {
       throw error;
     }
     const module = await WebAssembly.compile(metered);
+    // A slow compile of an older revision must not replace a newer one, nor revive an unload.
+    if (this.wanted.get(name) !== revision) return false;
     await this.executor.load({ ...definition, module });
     return true;
   }
 
   unload(name: string): void {
+    this.wanted.delete(name);
     this.executor.unload(name);
   }
 
@@ -61,7 +75,8 @@ export class FastLane {
     input: Uint8Array,
     args: string[],
   ): InvokeOutcome | undefined {
-    if (!this.executor.has(definition.name)) return undefined;
+    // Only the very revision asked for: never an older module after a swap.
+    if (!this.executor.hasRevision(definition.revision)) return undefined;
     const key = `${definition.name}/${exportName}`;
     const streak = this.streaks.get(key);
     if (streak && streak.skipUntil > this.now()) {
@@ -72,6 +87,7 @@ export class FastLane {
       type: 'invoke',
       id: ++this.nextId,
       faaslet: definition.name,
+      revision: definition.revision,
       export: exportName,
       input,
       args,

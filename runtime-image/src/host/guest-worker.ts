@@ -46,7 +46,8 @@ export class GuestWorker {
   private readonly worker: Worker;
   private readonly fetchFlag = new Int32Array(new SharedArrayBuffer(4));
   private readonly fetchPort;
-  private readonly loadWaiters = new Map<string, (error: string | undefined) => void>();
+  /** By revision: two revisions of one Faaslet may be loading at once. */
+  private readonly loadWaiters = new Map<number, (error: string | undefined) => void>();
   private batch: InvokeRequest[] = [];
 
   constructor(
@@ -76,7 +77,7 @@ export class GuestWorker {
 
   load(message: Extract<ToWorker, { type: 'load' }>): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.loadWaiters.set(message.definition.name, (error) => {
+      this.loadWaiters.set(message.definition.revision, (error) => {
         if (error) reject(new Error(error));
         else resolve();
       });
@@ -84,8 +85,8 @@ export class GuestWorker {
     });
   }
 
-  unload(name: string): void {
-    this.worker.postMessage({ type: 'unload', name } satisfies ToWorker);
+  unload(name: string, revision?: number): void {
+    this.worker.postMessage({ type: 'unload', name, revision } satisfies ToWorker);
   }
 
   dispatch(item: Dispatched, staleKeys: StateKey[]): void {
@@ -151,8 +152,8 @@ export class GuestWorker {
         void this.answerFetch(message.keys, message.reads);
         return;
       case 'loaded':
-        this.loadWaiters.get(message.name)?.(message.error);
-        this.loadWaiters.delete(message.name);
+        this.loadWaiters.get(message.revision)?.(message.error);
+        this.loadWaiters.delete(message.revision);
         return;
       case 'outcomes':
         for (const outcome of message.outcomes) this.settle(outcome);

@@ -12,6 +12,12 @@ export interface ExportSignature {
 /** A Faaslet as the host runs it: resolved, compiled, with its limits in plain numbers. */
 export interface FaasletDefinition {
   name: string;
+  /**
+   * Which compiled version of the Faaslet this is, unique and increasing in the process: a
+   * swap loads a new revision beside the old one, so invocations already running on the old
+   * one finish on it (docs/adr/0064-runtime-kubernetes-mode.md).
+   */
+  revision: number;
   namespace: string;
   durability: Durability;
   abi: Abi;
@@ -37,6 +43,8 @@ export interface InvokeRequest {
   type: 'invoke';
   id: number;
   faaslet: string;
+  /** The revision of the Faaslet this invocation runs (FaasletDefinition.revision). */
+  revision: number;
   export: string;
   input: Uint8Array;
   /** Numeric arguments as decimal text (i64 needs more than a double). */
@@ -53,7 +61,8 @@ export interface InvokeRequest {
 
 export type ToWorker =
   | { type: 'load'; definition: FaasletDefinition }
-  | { type: 'unload'; name: string }
+  /** Without a revision: every revision of the Faaslet; with one: that revision only. */
+  | { type: 'unload'; name: string; revision?: number }
   /** Invocations batched per event-loop turn: one thread wake-up for many calls. */
   | { type: 'invoke-batch'; requests: InvokeRequest[] };
 
@@ -112,7 +121,7 @@ export interface InvokeYield {
 }
 
 export type FromWorker =
-  | { type: 'loaded'; name: string; error?: string }
+  | { type: 'loaded'; revision: number; error?: string }
   | { type: 'outcomes'; outcomes: InvokeOutcome[] }
   | FetchRequest;
 

@@ -41,7 +41,10 @@ interface Waiting {
 export class WorkerPool {
   private readonly workers: GuestWorker[] = [];
   private readonly starting = new Set<Promise<void>>();
-  private readonly definitions = new Map<string, FaasletDefinition>();
+  /** Workers still loading the Faaslets: a load or unload meanwhile must reach them too. */
+  private readonly startingWorkers = new Set<GuestWorker>();
+  /** Every revision loaded and not retired, by revision: what a new worker loads. */
+  private readonly definitions = new Map<number, FaasletDefinition>();
   private readonly waiting: Waiting[] = [];
   private readonly affinity = new Map<string, GuestWorker>();
   /** Namespaces that saw a conflict lately: spreading them over workers only adds conflicts. */
@@ -69,10 +72,13 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  /** Loads (or replaces) a Faaslet in every worker; resolves when all have it. */
+  /**
+   * Loads a Faaslet's revision in every worker, beside any older revision of it, which keeps
+   * serving the invocations that name it until it is retired. Resolves when all have it.
+   */
   async load(definition: FaasletDefinition): Promise<void> {
-    this.definitions.set(definition.name, definition);
-    const loaded = Promise.all(this.workers.map((w) => w.load({ type: 'load', definition })));
+    this.definitions.set(definition.revision, definition);
+    const loaded = Promise.all(this.everyWorker().map((w) => w.load({ type: 'load', definition })));
     // A glass-ABI load is synchronous in the worker and precedes any invoke on the same port,
     // so waiting for the acknowledgements would only add two thread wake-ups to a first call.
     // A WASI load initialises @wasmer/wasi asynchronously: that one is awaited.
@@ -80,9 +86,27 @@ export class WorkerPool {
     else void loaded.catch(() => undefined);
   }
 
+  /** Drops one revision of a Faaslet from every worker (no invocation names it any more). */
+  retire(definition: FaasletDefinition): void {
+    this.definitions.delete(definition.revision);
+    for (const worker of this.everyWorker()) worker.unload(definition.name, definition.revision);
+  }
+
+  /** Drops every revision of a Faaslet from every worker. */
   unload(name: string): void {
-    this.definitions.delete(name);
-    for (const worker of this.workers) worker.unload(name);
+    for (const [revision, definition] of this.definitions) {
+      if (definition.name === name) this.definitions.delete(revision);
+    }
+    for (const worker of this.everyWorker()) worker.unload(name);
+  }
+
+  /** The revisions of a Faaslet loaded in the workers now: one, except during a swap. */
+  loadedRevisions(name: string): number[] {
+    return [...this.definitions.values()].filter((d) => d.name === name).map((d) => d.revision);
+  }
+
+  private everyWorker(): GuestWorker[] {
+    return [...this.workers, ...this.startingWorkers];
   }
 
   submit(
@@ -191,14 +215,19 @@ export class WorkerPool {
         this.onExit(w, reason);
       },
     });
+    this.startingWorkers.add(worker);
+    // In revision order, so each Faaslet's newest revision ends up the one nested calls reach.
+    const definitions = [...this.definitions.values()].sort((a, b) => a.revision - b.revision);
     const ready = Promise.all(
-      [...this.definitions.values()].map((definition) => worker.load({ type: 'load', definition })),
+      definitions.map((definition) => worker.load({ type: 'load', definition })),
     ).then(
       () => {
+        this.startingWorkers.delete(worker);
         if (worker.alive && !this.closed) this.workers.push(worker);
         this.drain();
       },
       (error: unknown) => {
+        this.startingWorkers.delete(worker);
         this.options.onWorkerExit?.(worker.uid, `failed to start: ${String(error)}`);
       },
     );

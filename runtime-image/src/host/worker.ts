@@ -78,15 +78,15 @@ port.on('message', (message: ToWorker) => {
     case 'load':
       executor.load(message.definition).then(
         () => {
-          send({ type: 'loaded', name: message.definition.name });
+          send({ type: 'loaded', revision: message.definition.revision });
         },
         (error: unknown) => {
-          send({ type: 'loaded', name: message.definition.name, error: String(error) });
+          send({ type: 'loaded', revision: message.definition.revision, error: String(error) });
         },
       );
       return;
     case 'unload':
-      executor.unload(message.name);
+      executor.unload(message.name, message.revision);
       return;
   }
 });

@@ -27,6 +27,9 @@ async function invalidBytesReason(bytes: Uint8Array): Promise<InvalidModuleError
 
 const WASI_MODULE = 'wasi_snapshot_preview1';
 
+/** Every compile is a new revision: unique in the process, and later compiles number higher. */
+let lastRevision = 0;
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -117,6 +120,7 @@ export async function compileFaasletKeepingBytes(
   }
   const definition: FaasletDefinition = {
     name: faaslet.metadata.name,
+    revision: ++lastRevision,
     namespace: spec.state.namespace ?? faaslet.metadata.name,
     durability: spec.state.durability,
     abi: spec.abi,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Faaslet, ManifestProblem } from '@glass/crds';
 import type { Logger } from 'pino';
-import type { FetchReply, StateKey, VersionedEntry } from '../host/protocol.js';
+import type { FaasletDefinition, FetchReply, StateKey, VersionedEntry } from '../host/protocol.js';
 import { WorkerPool } from '../host/worker-pool.js';
 import type { GlobalTier } from '../state/global-tier.js';
 import { LocalTier } from '../state/local-tier.js';
@@ -14,7 +14,9 @@ import { Invoker } from './invoker.js';
 import { RuntimeMetrics } from './metrics.js';
 import { resolveModuleBytes } from './module-bytes.js';
 import { DEFAULT_IDEMPOTENCY, type IdempotencyPolicy } from './idempotent-invoke.js';
+import { LatestLoads } from './latest-loads.js';
 import { FaasletRegistry } from './registry.js';
+import { RevisionLeases } from './revision-leases.js';
 
 export interface RuntimeOptions {
   workers: number;
@@ -35,6 +37,9 @@ export interface RuntimeOptions {
  */
 export class GlassRuntime {
   readonly registry = new FaasletRegistry();
+  /** Invocations running on each revision: a replaced one is dropped after its last. */
+  readonly leases = new RevisionLeases();
+  private readonly latestLoads = new LatestLoads();
   readonly metrics: RuntimeMetrics;
   /** Each key in its namespace's tier: this pod's memory, or Redis (ADR 0044). */
   readonly store: TieredStore;
@@ -79,6 +84,8 @@ export class GlassRuntime {
       fastLane: options.fastLane === false ? undefined : this.fastLane,
       pool: this.pool,
       store: this.store,
+      registry: this.registry,
+      leases: this.leases,
       metrics: this.metrics,
       log: this.log,
       maxAttempts: options.maxAttempts ?? 32,
@@ -108,9 +115,19 @@ export class GlassRuntime {
     return problems;
   }
 
-  async loadFaaslet(faaslet: Faaslet, bytes: Uint8Array): Promise<void> {
+  /**
+   * Loads a Faaslet, or swaps in a new version of one already loaded: invocations that started
+   * on the old version finish on it, later ones run the new one, and the state stays (it is
+   * keyed by the state namespace, never by version). When several loads of one Faaslet
+   * overlap, the one started last wins: an overtaken load throws SupersededLoadError. On any
+   * error the version serving before (if any) keeps serving.
+   */
+  async loadFaaslet(faaslet: Faaslet, bytes: Uint8Array): Promise<FaasletDefinition> {
+    const name = faaslet.metadata.name;
+    const ticket = this.latestLoads.take(name);
     const { definition, capped } = await compileFaasletKeepingBytes(faaslet, bytes);
-    const durability = this.registry.durabilityOf(definition.namespace);
+    this.latestLoads.check(name, ticket);
+    const durability = this.registry.durabilityOf(definition.namespace, name);
     if (durability !== undefined && durability !== definition.durability) {
       throw new Error(
         `namespace ${definition.namespace} is already ${durability}; this Faaslet asks for ${definition.durability}`,
@@ -119,22 +136,57 @@ export class GlassRuntime {
     if (definition.durability === 'global' && !this.store.hasGlobalTier) {
       throw new Error('durability: global needs a Redis (glass runtime --redis URL)');
     }
-    this.store.assign(definition.namespace, definition.durability);
     await this.pool.load(definition);
+    try {
+      // A WASI load is awaited in the workers: a newer load may have started meanwhile.
+      this.latestLoads.check(name, ticket);
+    } catch (error) {
+      this.pool.retire(definition);
+      throw error;
+    }
+    this.store.assign(definition.namespace, definition.durability);
+    const previous = this.registry.get(name);
     this.registry.set(definition);
-    // Metering and compiling for the fast lane costs milliseconds: never on the first call's path.
+    // Metering and compiling for the fast lane costs milliseconds: never on the first call's
+    // path. Until it is done, this Faaslet's calls run on workers, never on the old module.
     void this.fastLane.prepare(definition, capped).catch((error: unknown) => {
-      this.log.warn({ faaslet: definition.name, err: error }, 'fast lane unavailable');
+      this.log.warn({ faaslet: name, err: error }, 'fast lane unavailable');
     });
+    if (previous) this.retireWhenIdle(previous);
     this.metrics.faaslets.set(this.registry.all().length);
     this.log.info(
       {
-        faaslet: definition.name,
+        faaslet: name,
         digest: definition.digest,
         exports: definition.exports.map((e) => e.name),
+        ...(previous && { replaced: previous.digest }),
       },
-      'Faaslet loaded',
+      previous ? 'Faaslet replaced' : 'Faaslet loaded',
     );
+    return definition;
+  }
+
+  /**
+   * Stops serving a Faaslet: later calls answer 404, calls already running finish, and its
+   * state stays where it is (a Faaslet loaded again later finds it). False if not loaded.
+   */
+  unloadFaaslet(name: string): boolean {
+    this.latestLoads.take(name);
+    const previous = this.registry.get(name);
+    if (!previous) return false;
+    this.registry.delete(name);
+    this.fastLane.unload(name);
+    this.retireWhenIdle(previous);
+    this.metrics.faaslets.set(this.registry.all().length);
+    this.log.info({ faaslet: name, digest: previous.digest }, 'Faaslet unloaded');
+    return true;
+  }
+
+  /** Drops a revision from the workers once no invocation runs on it any more. */
+  private retireWhenIdle(definition: FaasletDefinition): void {
+    void this.leases.idle(definition.revision).then(() => {
+      this.pool.retire(definition);
+    });
   }
 
   /** Admin writes (the /state routes) commit like any transaction, then reach the workers. */

@@ -19,7 +19,8 @@ import {
   type GlassError,
 } from './errors.js';
 import type { RuntimeMetrics } from './metrics.js';
-import type { ResolvedExport } from './registry.js';
+import type { FaasletRegistry, ResolvedExport } from './registry.js';
+import type { RevisionLeases } from './revision-leases.js';
 
 export interface InvocationResult {
   output: Uint8Array;
@@ -35,6 +36,10 @@ export interface InvokerDeps {
   /** Runs short invocations on the main thread; absent: every invocation goes to a worker. */
   fastLane: FastLane | undefined;
   store: StateStore;
+  /** Where a target resolved before a swap finds the Faaslet's current revision. */
+  registry: FaasletRegistry;
+  /** Keeps a revision in the workers while an invocation runs on it. */
+  leases: RevisionLeases;
   metrics: RuntimeMetrics;
   log: Logger;
   /** Attempts of one invocation before a conflict answers 409. */
@@ -72,12 +77,13 @@ export class Invoker {
   constructor(private readonly deps: InvokerDeps) {}
 
   async invoke(
-    target: ResolvedExport,
+    resolved: ResolvedExport,
     body: Uint8Array,
     queryArgs: string[],
     idempotency?: IdempotencyClaim,
   ): Promise<InvocationResult> {
-    const { definition, signature } = target;
+    // From here to the end, this invocation runs one revision, and holds it loaded.
+    const { definition, signature } = this.deps.registry.current(resolved);
     const numeric = isNumericExport(signature);
     const args = numeric
       ? queryArgs.length > 0
@@ -98,6 +104,7 @@ export class Invoker {
       );
     }
     this.running.set(definition.name, running + 1);
+    this.deps.leases.hold(definition.revision);
     this.deps.metrics.inFlight.inc();
     try {
       const { output, attempts, replay } = await this.runToCommit(
@@ -111,6 +118,7 @@ export class Invoker {
       return { output, numeric, attempts };
     } finally {
       this.running.set(definition.name, (this.running.get(definition.name) ?? 1) - 1);
+      this.deps.leases.release(definition.revision);
       this.deps.metrics.inFlight.dec();
     }
   }
@@ -134,7 +142,13 @@ export class Invoker {
       const outcome: WorkerOutcome = fast
         ? { ...fast, workerUid: MAIN_THREAD }
         : await pool.submit(
-            { faaslet: definition.name, export: exportName, input, args },
+            {
+              faaslet: definition.name,
+              revision: definition.revision,
+              export: exportName,
+              input,
+              args,
+            },
             { timeoutMs: definition.timeoutMs, namespace: definition.namespace },
             staleKeys,
           );

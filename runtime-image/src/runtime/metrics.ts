@@ -55,6 +55,18 @@ export class RuntimeMetrics {
     help: 'Faaslets this pod serves',
     registers: [this.registry],
   });
+  readonly loadFailures = new Counter({
+    name: 'glass_faaslet_load_failures_total',
+    help: 'Faaslet versions this pod refused: invalid spec or module, digest mismatch, module not found',
+    labelNames: ['faaslet', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly refused = new Gauge({
+    name: 'glass_faaslet_refused',
+    help: 'Faaslets (1 each) whose latest version this pod refused; it keeps serving the previous one, if any',
+    labelNames: ['faaslet'] as const,
+    registers: [this.registry],
+  });
   readonly inFlight = new Gauge({
     name: 'glass_invocations_in_flight',
     help: 'Invocations running or queued',

@@ -26,9 +26,22 @@ export class FaasletRegistry {
     return [...this.byName.values()];
   }
 
-  /** The durability a namespace already has, so two Faaslets cannot disagree on it. */
-  durabilityOf(namespace: string): FaasletDefinition['durability'] | undefined {
-    return this.all().find((d) => d.namespace === namespace)?.durability;
+  /**
+   * The durability a namespace already has from another Faaslet than `except`, so two
+   * Faaslets cannot disagree on it (a Faaslet being replaced does not count against itself).
+   */
+  durabilityOf(namespace: string, except?: string): FaasletDefinition['durability'] | undefined {
+    return this.all().find((d) => d.namespace === namespace && d.name !== except)?.durability;
+  }
+
+  /**
+   * The same export on the Faaslet's current revision: a request resolved just before a swap
+   * but not started yet runs the new module (404 if the Faaslet or export is gone).
+   */
+  current(target: ResolvedExport): ResolvedExport {
+    const { definition, signature } = target;
+    if (this.byName.get(definition.name) === definition) return target;
+    return this.resolve(definition.name, signature.name);
   }
 
   resolve(faaslet: string, exportName: string): ResolvedExport {

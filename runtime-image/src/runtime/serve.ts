@@ -10,6 +10,8 @@ import { GlassRuntime, type RuntimeOptions } from './glass-runtime.js';
 
 export interface RunningRuntime {
   runtime: GlassRuntime;
+  /** With --cluster: resolves once the first Faaslets of the GlassCluster were loaded. */
+  clusterSynced?: Promise<void>;
   server: Server;
   port: number;
   problems: ManifestProblem[];
@@ -21,7 +23,10 @@ export function describeProblem(p: ManifestProblem): string {
   return `${where}${p.name ? `: ${p.name}` : ''}: ${p.message}`;
 }
 
-/** Starts a runtime pod: workers, Faaslets, then HTTP; `/ready` turns true once all loaded. */
+/**
+ * Starts a runtime pod: workers, HTTP, the Faaslets in files, then (--cluster) the watch of a
+ * GlassCluster's Faaslets; `/ready` turns true once all of them were loaded (or refused).
+ */
 export async function serveRuntime(
   config: RuntimeConfig,
   log: Logger,
@@ -41,6 +46,15 @@ export async function serveRuntime(
     idempotency,
     ...tuning,
   });
+  // Bad Kubernetes credentials end startup here, before anything listens.
+  const watch = config.kubernetes
+    ? // Loaded only here: the Kubernetes client costs tens of MiB a local runtime never needs.
+      new (await import('../kubernetes/cluster-watch.js')).ClusterWatch(
+        runtime,
+        config.kubernetes,
+        log,
+      )
+    : undefined;
   await runtime.start();
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -48,6 +62,7 @@ export async function serveRuntime(
     server.listen(config.port, config.host, resolve);
   });
   const port = (server.address() as AddressInfo).port;
+  log.info({ port }, 'runtime listening');
   const podName = config.podName ?? `${config.host}:${port}`;
   server.on(
     'request',
@@ -57,15 +72,30 @@ export async function serveRuntime(
   server.keepAliveTimeout = 65_000;
   const problems = await runtime.loadFiles(config.faaslets);
   for (const problem of problems) log.error(describeProblem(problem));
-  runtime.ready = true;
-  log.info({ port, faaslets: runtime.registry.all().map((d) => d.name) }, 'runtime ready');
+  let closed = false;
+  const becomeReady = (): void => {
+    if (closed) return;
+    runtime.ready = true;
+    log.info({ port, faaslets: runtime.registry.all().map((d) => d.name) }, 'runtime ready');
+  };
+  let clusterSynced: Promise<void> | undefined;
+  if (watch && config.kubernetes) {
+    const { cluster } = config.kubernetes;
+    log.info({ cluster, namespace: watch.namespace }, 'watching the Faaslets of the GlassCluster');
+    clusterSynced = watch.start().then(becomeReady);
+  } else {
+    becomeReady();
+  }
   return {
     runtime,
+    ...(clusterSynced && { clusterSynced }),
     server,
     port,
     problems,
     async close() {
+      closed = true;
       runtime.ready = false;
+      await watch?.stop();
       await new Promise<void>((resolve) =>
         server.close(() => {
           resolve();

@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup build generate verify lint format test bench start demo kind-e2e clean
+.PHONY: help setup build generate verify lint format test bench start demo kind-e2e e2e-local clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -25,8 +25,10 @@ lint: setup ## ESLint and Prettier
 format: setup ## rewrite files in Prettier's style
 	npm run format
 
-test: verify ## verify, then run every test (real workers, processes, loopback HTTP)
+test: verify ## verify, then every test: mocha, the node agent's tests, and the local e2e
 	npx mocha
+	npx mocha --config hack/node-agent/.mocharc.json
+	node hack/node-agent/dist/src/e2e/main.js
 
 bench: build ## benchmarks: ratios against baselines measured in the same run
 	npm run bench
@@ -36,6 +38,9 @@ start: build ## run a local Glass cluster (runtimes + router on localhost:8080)
 
 demo: build ## the classic demo: three Faaslets on a shared counter, 100 -> 160
 	npx glass demo
+
+e2e-local: build ## no Docker: helm install, apply, curl, affinity, kill -9 of a pod, on a real control plane
+	node hack/node-agent/dist/src/e2e/main.js
 
 kind-e2e: ## on a machine with Docker: helm install, apply, port-forward, curl on a kind cluster
 	hack/kind-e2e.sh

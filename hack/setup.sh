@@ -18,7 +18,8 @@ fi
 
 # Debian packages: the command each one provides, then the package.
 apt_needs=()
-for pair in redis-server:redis-server shellcheck:shellcheck openssl:openssl; do
+# `ip` and `unshare` give `make e2e-local` its own network namespace (ADR 66).
+for pair in redis-server:redis-server shellcheck:shellcheck openssl:openssl ip:iproute2 unshare:util-linux; do
   command -v "${pair%%:*}" >/dev/null || apt_needs+=("${pair##*:}")
 done
 if ((${#apt_needs[@]} > 0)); then

@@ -78,7 +78,12 @@ export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown
               args,
               env,
               ports: [{ name: 'http', containerPort: RUNTIME_PORT }],
-              readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 2 },
+              // The local tier only (ADR 45): a Redis outage answers 503 on global calls, but
+              // must not take every pod out of the Service and stop local Faaslets too.
+              readinessProbe: {
+                httpGet: { path: '/ready?tier=local', port: 'http' },
+                periodSeconds: 2,
+              },
               livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10 },
               resources: spec.resources ?? {
                 requests: { cpu: '100m', memory: '128Mi' },

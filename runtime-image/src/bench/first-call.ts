@@ -29,8 +29,7 @@ async function firstCall(
   if (!/^-?\d+$/.test(new TextDecoder().decode(result.output))) {
     throw new Error(`${name}/run answered no number`);
   }
-  runtime.pool.unload(name);
-  runtime.registry.delete(name);
+  runtime.unloadFaaslet(name);
   return { total: answered - started, load: loaded - started, invoke: answered - loaded };
 }
 

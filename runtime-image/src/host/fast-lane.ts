@@ -1,9 +1,13 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { instrumentFuel } from '../wasm/fuel.js';
 import { UnsupportedInstruction } from '../wasm/instructions.js';
 import { collectGarbage } from './collect-garbage.js';
 import { GuestExecutor } from './executor.js';
 import type { FaasletDefinition, InvokeOutcome } from './protocol.js';
 import { OUT_OF_FUEL, type StateView } from './worker-cache.js';
+
+/** How long after a load the fast lane starts metering the module (see `prepare`). */
+const PREPARE_DELAY_MS = 25;
 
 /**
  * Fuel per call on the main thread: about 1 ms for the tightest loop measured here (a
@@ -49,6 +53,10 @@ export class FastLane {
     this.wanted.set(name, revision);
     this.executor.unload(name);
     if (definition.abi !== 'glass') return false;
+    // Metering is milliseconds of main-thread JS for a 100 KB module, and its compile takes a
+    // core: both wait until the module's first calls (on workers) have had the CPU.
+    await delay(PREPARE_DELAY_MS);
+    if (this.wanted.get(name) !== revision) return false;
     let metered: Uint8Array;
     try {
       metered = instrumentFuel(cappedBytes, FAST_LANE_FUEL);

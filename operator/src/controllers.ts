@@ -5,7 +5,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { ResilientInformer } from './kube/informer.js';
+import { ResilientInformer } from '@glass/runtime/resilient-informer';
 import { MANAGED_BY } from './glasscluster/resources/meta.js';
 import type { WorkQueue } from './queue/workqueue.js';
 

@@ -8,7 +8,7 @@ import { FaasletReconciler } from './faaslet/reconcile.js';
 import { GlassClusterReconciler } from './glasscluster/reconcile.js';
 import { Kube, loadKubeConfig } from './kube/client.js';
 import { CachedReader } from './kube/reader.js';
-import type { ResilientInformer } from './kube/informer.js';
+import type { ResilientInformer } from '@glass/runtime/resilient-informer';
 import { LeaderElection } from './leader/lease.js';
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue/workqueue.js';

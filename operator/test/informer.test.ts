@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { ResilientInformer } from '../src/kube/informer.js';
+import { ResilientInformer } from '@glass/runtime/resilient-informer';
 import {
   controlPlane,
   CONTROL_PLANE_TIMEOUT_MS,

@@ -3,10 +3,11 @@
 // reported on, and stopped and removed when deleted. Each pod is handled one event at a time.
 import { makeInformer, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { describeApiError, isNotFound } from '@glass/runtime/kube-api-errors';
 import { apiKeyReader } from './api-key-reader.js';
 import type { AgentConfig } from './config.js';
 import { CrashBackoff } from './crash-backoff.js';
-import { connect, describeApiError, isNotFound, type Kube } from './kube.js';
+import { connect, type Kube } from './kube.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
 import { bindToNode, needsBinding } from './pod-binder.js';
 import { PodNetwork } from './pod-network.js';

@@ -1,6 +1,7 @@
 // Keys of Secrets and ConfigMaps for container env, read from the API server when a pod starts.
+import { describeApiError, isNotFound } from '@glass/runtime/kube-api-errors';
 import type { KeyReader } from './container-env.js';
-import { describeApiError, isNotFound, type Kube } from './kube.js';
+import type { Kube } from './kube.js';
 
 export function apiKeyReader(kube: Kube): KeyReader {
   return {

@@ -9,8 +9,9 @@ import {
   type V1NodeCondition,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { describeApiError, isConflict, isNotFound } from '@glass/runtime/kube-api-errors';
 import type { AgentConfig } from './config.js';
-import { describeApiError, isConflict, isNotFound, MERGE_PATCH, type Kube } from './kube.js';
+import { MERGE_PATCH, type Kube } from './kube.js';
 
 const LEASE_NAMESPACE = 'kube-node-lease';
 /** The kubelet's default: renewals every 10 s keep a 40 s lease. */

@@ -1,6 +1,7 @@
 // The scheduler's one act, for a cluster of one node: bind a pending pod to it (pods/binding).
 import type { V1Pod } from '@kubernetes/client-node';
-import { describeApiError, isConflict, isNotFound, type Kube } from './kube.js';
+import { describeApiError, isConflict, isNotFound } from '@glass/runtime/kube-api-errors';
+import type { Kube } from './kube.js';
 
 /** A pod no scheduler has placed yet: Pending, no node, not being deleted. */
 export function needsBinding(pod: V1Pod): boolean {

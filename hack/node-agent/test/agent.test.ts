@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { call } from '../src/e2e/http.js';
 import { RedisServer } from '../src/e2e/redis-server.js';
-import { run } from '../src/e2e/run.js';
+import { run } from '@glass/runtime/test-support/run';
 import { waitFor } from '../src/e2e/wait.js';
 import { alive, isReady, startHarness, waitForPod, type Harness } from './support/cluster.js';
 import { deployment, NAMESPACE, pod, runtimeContainer } from './support/manifests.js';

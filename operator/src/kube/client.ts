@@ -1,6 +1,5 @@
 import { Agent } from 'node:https';
 import {
-  ApiException,
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
@@ -9,32 +8,10 @@ import {
   type KubernetesObject,
   type RequestContext,
 } from '@kubernetes/client-node';
+import { describeApiError, isNotFound } from '@glass/runtime/kube-api-errors';
 
 /** Everything the operator writes, it writes as this field manager. */
 export const FIELD_MANAGER = 'glass-operator';
-
-export function isNotFound(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 404;
-}
-
-export function isConflict(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 409;
-}
-
-/** "while applying Deployment ns/x: <what the server said>", so a log line says what failed. */
-export function describeApiError(doing: string, error: unknown): Error {
-  if (error instanceof ApiException) {
-    const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
-    let message = body;
-    try {
-      message = (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      // not JSON: keep the raw body
-    }
-    return new Error(`${doing}: ${error.code} ${message}`);
-  }
-  return new Error(`${doing}: ${error instanceof Error ? error.message : String(error)}`);
-}
 
 function describe(object: KubernetesObject): string {
   return `${object.kind ?? '?'} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;

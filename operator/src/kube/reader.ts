@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ResilientInformer } from './informer.js';
+import type { ResilientInformer } from '@glass/runtime/resilient-informer';
 
 /** How a reconciler reads one object: undefined when it does not exist. */
 export interface Reader {

@@ -1,6 +1,6 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { isConflict, isNotFound } from '../kube/client.js';
+import { isConflict, isNotFound } from '@glass/runtime/kube-api-errors';
 
 /**
  * Lease times are MicroTime: RFC 3339 with exactly six fractional digits. client-node passes

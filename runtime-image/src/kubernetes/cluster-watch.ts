@@ -100,9 +100,9 @@ export class ClusterWatch {
    */
   async start(): Promise<void> {
     void this.configMaps.start();
-    await this.configMaps.synced;
+    await this.configMaps.firstSync;
     void this.faaslets.start();
-    await this.faaslets.synced;
+    await this.faaslets.firstSync;
     await this.queue.idle();
   }
 

@@ -1,8 +1,8 @@
 // The membership `glass router`'s flags ask for: a static list, or a Service's EndpointSlices.
 import type { Logger } from 'pino';
+import { loadKubeTarget } from '../kubernetes/kube-config.js';
 import { DEFAULT_BACKEND_PORT, type RouterFlags } from './config.js';
 import { EndpointSliceMembership } from './endpoint-slice-membership.js';
-import { loadKubeConfig, resolveNamespace } from './kube-config.js';
 import type { Membership } from './membership.js';
 import { StaticMembership } from './static-membership.js';
 
@@ -13,11 +13,11 @@ import { StaticMembership } from './static-membership.js';
  */
 export async function openMembership(flags: RouterFlags, log: Logger): Promise<Membership> {
   if (flags.kubernetesService === undefined) return new StaticMembership(flags.backend);
-  const config = loadKubeConfig(flags.kubeconfig);
+  const { config, namespace } = loadKubeTarget(flags);
   const membership = new EndpointSliceMembership(
     config,
     {
-      namespace: resolveNamespace(config, flags.namespace),
+      namespace,
       service: flags.kubernetesService,
       backendPort: flags.backendPort ?? DEFAULT_BACKEND_PORT,
     },

@@ -305,8 +305,11 @@ describe('glass router --kubernetes-service (EndpointSlices on a real API server
       headers: { 'x-user-id': 'anyone' },
     });
     assert.deepEqual([answer.status, answer.pod], [200, rtB.pod]);
-    // runtime-b never left the ring on the way, not even for a moment.
-    assert.match(router.output(), /"pod":"runtime-a".*"msg":"pod removed"/);
+    // runtime-b never left the ring on the way, not even for a moment. The router's log is
+    // written asynchronously: wait for runtime-a's line, then runtime-b's must not be there.
+    await waitFor('the router to log runtime-a leaving', () =>
+      /"pod":"runtime-a".*"msg":"pod removed"/.test(router.output()),
+    );
     assert.doesNotMatch(router.output(), /"pod":"runtime-b".*"msg":"pod removed"/);
   });
 

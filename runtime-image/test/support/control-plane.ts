@@ -1,46 +1,17 @@
 // The real Kubernetes control plane the tests run against (hack/control-plane.sh): one shared by
 // every test file of a mocha run (the runtime's, the router's and the operator's), and fresh
 // ones for the few tests that need a cluster of their own (one without the CRDs).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { run, type Run } from './run.js';
 import { REPO_ROOT } from './runtime-server.js';
 
-export { REPO_ROOT };
+export { REPO_ROOT, run, type Run };
 
 const SCRIPT = join(REPO_ROOT, 'hack', 'control-plane.sh');
-
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end; resolves with its exit code and output, never rejects on exit codes. */
-export function run(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
 
 export interface ControlPlane {
   kubeconfig: string;

@@ -2,7 +2,7 @@
 // etcd and kube-controller-manager, with kubectl and helm built alongside them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, runOk, type Run } from './run.js';
+import { run, runOk, type Run } from '@glass/runtime/test-support/run';
 
 export interface ControlPlane {
   kubeconfig: string;

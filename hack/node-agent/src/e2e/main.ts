@@ -19,7 +19,7 @@ import { installGlass, RELEASE } from './install-glass.js';
 import { checkPodCredentials } from './pod-credentials.js';
 import { killRuntimePod } from './pod-kill.js';
 import { RedisServer } from './redis-server.js';
-import { runOk } from './run.js';
+import { runOk } from '@glass/runtime/test-support/run';
 import { insideSandbox, POD_CIDR, reexecInSandbox, setUpLoopback } from './sandbox.js';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../../../../..');

@@ -3,7 +3,7 @@
 import type { NodeAgent } from '../agent.js';
 import type { ControlPlane } from './control-plane.js';
 import { check } from './wait.js';
-import { run } from './run.js';
+import { run } from '@glass/runtime/test-support/run';
 import { join } from 'node:path';
 
 interface Expectation {

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { waitFor } from './wait.js';
-import { run } from './run.js';
+import { run } from '@glass/runtime/test-support/run';
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -4,7 +4,7 @@
 // its addresses is local and binds, and nothing of it is seen outside. The control plane,
 // Redis, the agent and every pod run in there; the namespace goes when its last process does.
 import { spawn } from 'node:child_process';
-import { run, runOk } from './run.js';
+import { run, runOk } from '@glass/runtime/test-support/run';
 
 export const POD_CIDR = '10.244.0.0/16';
 const MARKER = 'GLASS_E2E_SANDBOX';

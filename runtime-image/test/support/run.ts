@@ -1,4 +1,5 @@
-// Runs a command to its end and keeps its output: how the e2e drives kubectl, helm and scripts.
+// Runs a command to its end and keeps its output: how the tests, and the node agent's e2e
+// (as @glass/runtime/test-support/run), drive kubectl, helm and scripts.
 import { spawn } from 'node:child_process';
 
 export interface Run {
@@ -7,14 +8,18 @@ export interface Run {
   stderr: string;
 }
 
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Written to the command's stdin; absent: stdin is /dev/null. */
+  input?: string;
+  cwd?: string;
+}
+
 /** Resolves with the exit code and output; never rejects on a non-zero exit. */
-export function run(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
-): Promise<Run> {
+export function run(command: string, args: string[], options: RunOptions = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
+      cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
@@ -38,7 +43,7 @@ export function run(
 export async function runOk(
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: RunOptions = {},
 ): Promise<string> {
   const result = await run(command, args, options);
   if (result.code !== 0) {

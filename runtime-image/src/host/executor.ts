@@ -16,6 +16,7 @@ import { ConflictAbort, OUT_OF_FUEL, YieldToWorker, type StateView } from './wor
 import { FUEL_EXPORT } from '../wasm/fuel.js';
 import { WasiRunner, WasiExit } from './wasi-runner.js';
 import { WASM_PAGE_BYTES } from '../wasm/memory-cap.js';
+import { textBytes } from './ascii.js';
 
 interface LoadedGuest {
   definition: FaasletDefinition;
@@ -30,8 +31,6 @@ const CALL_UNKNOWN = -1;
 const CALL_TRAPPED = -2;
 const CALL_TOO_DEEP = -3;
 const MAX_CALL_DEPTH = 8;
-
-const encoder = new TextEncoder();
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1 && chunks[0]) return chunks[0];
@@ -199,7 +198,7 @@ export class GuestExecutor {
       throw error;
     }
     if (signature.results.length > 0) {
-      ctx.output = [encoder.encode(String(result))];
+      ctx.output = [textBytes(String(result))];
       ctx.outputBytes = ctx.output[0]?.length ?? 0;
     }
   }

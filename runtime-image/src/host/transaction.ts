@@ -1,11 +1,9 @@
+import { bytesText, textBytes } from './ascii.js';
 import type { StateKey, VersionedEntry } from './protocol.js';
 import type { StateView } from './worker-cache.js';
 
 /** A guest-visible error in a state operation (bad stored value): it traps the guest. */
 export class StateValueError extends Error {}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * One invocation's transaction, on the worker: reads see the cache (a snapshot validated at
@@ -40,14 +38,14 @@ export class Transaction {
     const current = this.get(key);
     let value = 0n;
     if (current !== null) {
-      const text = decoder.decode(current);
+      const text = bytesText(current);
       if (!/^-?[0-9]+$/.test(text)) {
         throw new StateValueError(`value of ${key} is not an integer`);
       }
       value = BigInt(text);
     }
     const next = value + delta;
-    this.set(key, encoder.encode(next.toString()));
+    this.set(key, textBytes(next.toString()));
     return next;
   }
 

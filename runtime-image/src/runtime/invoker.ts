@@ -4,6 +4,7 @@ import type { WorkerOutcome } from '../host/guest-worker.js';
 import { ArgumentError, argsFromText, checkArgs, isNumericExport } from '../host/numeric-args.js';
 import type { FaasletDefinition, StateKey } from '../host/protocol.js';
 import type { WorkerPool } from '../host/worker-pool.js';
+import { bytesText } from '../host/ascii.js';
 import type { FastLane } from '../host/fast-lane.js';
 import type { IdempotencyClaim, StoredResponse } from '../state/idempotency.js';
 import type { StateStore } from '../state/store.js';
@@ -46,7 +47,6 @@ export interface InvokerDeps {
   maxAttempts: number;
 }
 
-const decoder = new TextDecoder();
 /** The fast lane's commits come from no worker: every worker's copy of what it wrote is stale. */
 const MAIN_THREAD = 'main-thread';
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -86,9 +86,9 @@ export class Invoker {
     const { definition, signature } = this.deps.registry.current(resolved);
     const numeric = isNumericExport(signature);
     const args = numeric
-      ? queryArgs.length > 0
+      ? queryArgs.length > 0 || body.length === 0
         ? queryArgs
-        : argsFromText(decoder.decode(body))
+        : argsFromText(bytesText(body))
       : [];
     if (numeric) {
       try {

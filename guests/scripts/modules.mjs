@@ -61,6 +61,22 @@ export const MODULES = [
     },
   },
   {
+    name: 'invariant',
+    from: 'wat',
+    source: 'fixtures/invariant.wat',
+    abi: 'glass',
+    exports: ['check', 'check_via_call', 'transfer', 'hold'],
+    sample: {
+      path: 'fixtures/invariant.yaml',
+      about: [
+        'Keeps a + b = 100: transfer(n) moves n from "a" to "b"; check() reads "a", then "b",',
+        'answers a, and traps when the sum is not 100; check_via_call does the same through a',
+        'nested call of the Faaslet named in the body. hold returns once "gate" exists (tests',
+        'use it to keep a worker busy). A trap on values from two moments must be retried.',
+      ],
+    },
+  },
+  {
     name: 'spin',
     from: 'wat',
     source: 'fixtures/spin.wat',

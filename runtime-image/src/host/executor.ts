@@ -116,7 +116,7 @@ export class GuestExecutor {
     const txn = new Transaction(this.cache);
     const guest = this.revisions.get(request.revision);
     if (!guest)
-      return this.failed(request.id, 'not-found', `unknown Faaslet ${request.faaslet}`, []);
+      return this.failed(request.id, 'not-found', `unknown Faaslet ${request.faaslet}`, [], []);
     const ctx = this.context(guest.definition, txn, request.input, 0);
     try {
       this.run(guest, request.export, request.args, ctx);
@@ -129,7 +129,8 @@ export class GuestExecutor {
       if (error instanceof YieldToWorker)
         return { type: 'yield', id: request.id, reason: error.message };
       const { kind, message } = this.classify(error, guest.definition, ctx);
-      return this.failed(request.id, kind, message, ctx.logs);
+      // The reads go with the failure: the main thread answers it only if they are current.
+      return this.failed(request.id, kind, message, ctx.logs, [...txn.reads]);
     } finally {
       this.imports.current = undefined;
     }
@@ -140,8 +141,9 @@ export class GuestExecutor {
     kind: FailureKind,
     message: string,
     logs: InvokeFailed['logs'],
+    reads: InvokeFailed['reads'],
   ): InvokeFailed {
-    return { type: 'failed', id, kind, message, logs };
+    return { type: 'failed', id, kind, message, logs, reads };
   }
 
   private context(

@@ -91,6 +91,11 @@ export interface InvokeFailed {
   kind: FailureKind;
   message: string;
   logs: GuestLog[];
+  /**
+   * Every key read before the failure (a nested call's included), with the version seen: a
+   * failure on a snapshot that is no longer current is retried, not answered (ADR 0048).
+   */
+  reads: [StateKey, string][];
 }
 
 /** The transaction saw a value that changed under it; the main thread retries it. */
@@ -105,7 +110,10 @@ export interface FetchRequest {
   type: 'fetch';
   id: number;
   keys: StateKey[];
-  /** The reads so far, validated first so a guest never sees an inconsistent snapshot. */
+  /**
+   * The reads so far, validated first, so every value the guest read before this one is
+   * consistent with it. A cached value read after it may still be older (ADR 0048).
+   */
   reads: [StateKey, string][];
 }
 

@@ -24,6 +24,11 @@ export interface RuntimeOptions {
   maxAttempts?: number;
   /** Invocations queued per worker; tests set 1 to force namespaces across workers. */
   window?: number;
+  /**
+   * A worker whose invocation has run this long gets no new work (default 50 ms); tests raise
+   * it to queue an invocation behind one they hold on purpose.
+   */
+  stuckMs?: number;
   /** false: every invocation runs on a worker (tests of the worker path). */
   fastLane?: boolean;
   /** Redis, connected: `durability: global` is refused without it. */
@@ -67,7 +72,7 @@ export class GlassRuntime {
       size: options.workers,
       maxSpares: Math.max(2, options.workers),
       window: options.window ?? 16,
-      stuckMs: 50,
+      stuckMs: options.stuckMs ?? 50,
       spareIdleMs: 10_000,
       fetch: (keys, reads) => this.fetch(keys, reads),
       onWorkerExit: (uid, reason) => {

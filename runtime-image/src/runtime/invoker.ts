@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { WorkerOutcome } from '../host/guest-worker.js';
 import { ArgumentError, argsFromText, checkArgs, isNumericExport } from '../host/numeric-args.js';
-import type { FaasletDefinition, StateKey } from '../host/protocol.js';
+import type { FaasletDefinition, FailureKind, StateKey } from '../host/protocol.js';
 import type { WorkerPool } from '../host/worker-pool.js';
 import { bytesText } from '../host/ascii.js';
 import type { FastLane } from '../host/fast-lane.js';
@@ -49,7 +49,14 @@ export interface InvokerDeps {
 
 /** The fast lane's commits come from no worker: every worker's copy of what it wrote is stale. */
 const MAIN_THREAD = 'main-thread';
+/**
+ * Failures the values a guest read can cause, so a stale snapshot excuses them (ADR 0048). A
+ * memory limit, a timeout or a crashed worker is answered whatever the guest read.
+ */
+const SNAPSHOT_FAILURES: ReadonlySet<FailureKind> = new Set(['trap', 'exit']);
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+type Failure = Exclude<WorkerOutcome, { type: 'done' | 'conflict' }>;
 
 function failureError(outcome: Extract<WorkerOutcome, { type: 'failed' }>): GlassError {
   switch (outcome.kind) {
@@ -69,7 +76,8 @@ function failureError(outcome: Extract<WorkerOutcome, { type: 'failed' }>): Glas
 /**
  * Runs one invocation as one transaction: a worker executes the guest against its cached
  * snapshot, the store validates and applies the commit, and a conflict re-runs it with fresh
- * values, a bounded number of times.
+ * values, a bounded number of times. So does a guest failure on a snapshot that turned out
+ * stale, which a serial execution would never have shown it (ADR 0048).
  */
 export class Invoker {
   private readonly running = new Map<string, number>();
@@ -180,7 +188,7 @@ export class Invoker {
       } else if (outcome.type === 'conflict') {
         staleKeys = outcome.keys;
       } else {
-        throw this.failure(definition, exportName, outcome);
+        staleKeys = await this.excuse(definition, exportName, outcome);
       }
       metrics.conflicted.inc();
       pool.noteConflict(definition.namespace);
@@ -192,11 +200,33 @@ export class Invoker {
     );
   }
 
-  private failure(
+  /**
+   * A failure on a snapshot that is no longer current is retried like a conflict: the keys to
+   * refresh. Any other failure throws its answer (ADR 0048). Only this path asks the store: a
+   * failure is rare, and an answer serializability would not give costs more than a round trip.
+   * A Redis outage meanwhile throws the outage's 503.
+   */
+  private async excuse(
     definition: FaasletDefinition,
     exportName: string,
-    outcome: Exclude<WorkerOutcome, { type: 'done' | 'conflict' }>,
-  ): GlassError {
+    outcome: Failure,
+  ): Promise<StateKey[]> {
+    if (
+      outcome.type === 'failed' &&
+      SNAPSHOT_FAILURES.has(outcome.kind) &&
+      outcome.reads.length > 0
+    ) {
+      const stale = await this.deps.store.staleAtSource(outcome.reads);
+      if (stale.length > 0) {
+        this.forwardLogs(outcome.logs);
+        this.deps.metrics.staleFailures.labels(outcome.kind).inc();
+        return stale;
+      }
+    }
+    throw this.failure(definition, exportName, outcome);
+  }
+
+  private failure(definition: FaasletDefinition, exportName: string, outcome: Failure): GlassError {
     switch (outcome.type) {
       case 'failed':
         this.forwardLogs(outcome.logs);

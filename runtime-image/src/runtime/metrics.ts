@@ -27,12 +27,18 @@ export class RuntimeMetrics {
   readonly ranOnWorker = this.lanes.labels('worker');
   readonly commits = new Counter({
     name: 'glass_state_commits_total',
-    help: 'State commits by result: committed, or conflict (retried)',
+    help: 'State commits by result: committed, or conflict (retried: a stale commit, a stale read, or a failure on a stale snapshot)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
   readonly committed = this.commits.labels('committed');
   readonly conflicted = this.commits.labels('conflict');
+  readonly staleFailures = new Counter({
+    name: 'glass_stale_snapshot_failures_total',
+    help: 'Guest failures (by kind) on a snapshot no longer current: retried like conflicts, not answered',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly stateReads = new Counter({
     name: 'glass_state_fetches_total',
     help: 'Synchronous state fetches by guest workers (reads that missed their cache)',

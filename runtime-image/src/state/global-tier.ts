@@ -102,6 +102,19 @@ export class GlobalTier {
   }
 
   /**
+   * Reads whose version is not the one in Redis now, asked of Redis (one read script): the
+   * check of a failed invocation (ADR 0048). The reply also refreshes the pod's copy, so a
+   * retry reads the current values instead of failing on the same stale ones again.
+   */
+  async staleInRedis(reads: [StateKey, string][]): Promise<StateKey[]> {
+    const current = await this.load(
+      reads.map(([key]) => key),
+      'the check of a failed invocation',
+    );
+    return reads.filter(([, seen], i) => current[i]?.[2] !== seen).map(([key]) => key);
+  }
+
+  /**
    * Validates and applies in one script. The script is sent before this returns its promise,
    * so commits leave in the order the invoker made them: pipelined invocations read each
    * other's writes, and Redis must see them in that order.
@@ -181,7 +194,7 @@ export class GlobalTier {
     await this.link.close();
   }
 
-  private async load(keys: StateKey[]): Promise<VersionedEntry[]> {
+  private async load(keys: StateKey[], what = 'the read'): Promise<VersionedEntry[]> {
     this.link.ensureAvailable();
     const stamp = this.cache.issueRead();
     let flat: unknown[];
@@ -191,7 +204,7 @@ export class GlobalTier {
         ...keys.map((key) => this.naming.state(key)),
       );
     } catch (error) {
-      throw this.link.failure(error, 'the read');
+      throw this.link.failure(error, what);
     }
     const entries = entriesOf(keys, flat);
     this.cache.learn(entries, stamp);

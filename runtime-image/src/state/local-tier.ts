@@ -32,6 +32,11 @@ export class LocalTier implements StateStore {
       .map(([key]) => key);
   }
 
+  /** The pod's memory is the source: the same check. */
+  staleAtSource(reads: [StateKey, string][]): StateKey[] {
+    return this.stale(reads);
+  }
+
   commit(request: CommitRequest): CommitOutcome {
     const stale = this.stale(request.reads);
     if (stale.length > 0) return { ok: false, stale };

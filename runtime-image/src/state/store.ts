@@ -27,6 +27,12 @@ export interface StateStore {
   read(keys: StateKey[]): VersionedEntry[] | Promise<VersionedEntry[]>;
   /** The keys among `reads` whose version changed. */
   stale(reads: [StateKey, string][]): StateKey[] | Promise<StateKey[]>;
+  /**
+   * Like `stale`, asked of each key's source of truth, never of a copy: for an invocation that
+   * failed, whose reads no commit will check (ADR 0048). Throws a 503 GlassError when the
+   * source cannot answer.
+   */
+  staleAtSource(reads: [StateKey, string][]): StateKey[] | Promise<StateKey[]>;
   commit(request: CommitRequest): CommitOutcome | Promise<CommitOutcome>;
   /**
    * Called before each attempt: throws a 503 GlassError when the namespace's tier cannot

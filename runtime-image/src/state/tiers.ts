@@ -113,6 +113,17 @@ export class TieredStore implements StateStore {
     return this.options.global ? [...stale, ...this.options.global.stale(global)] : stale;
   }
 
+  /**
+   * The reads no longer current: local ones in the local tier, global ones in Redis itself,
+   * since the pod's copy is only a hint (ADR 0048). Local-only reads stay synchronous.
+   */
+  staleAtSource(reads: [StateKey, string][]): StateKey[] | Promise<StateKey[]> {
+    const [local, global] = this.split(reads, ([key]) => key);
+    const stale = this.options.local.stale(local);
+    if (global.length === 0 || !this.options.global) return stale;
+    return this.options.global.staleInRedis(global).then((more) => [...stale, ...more]);
+  }
+
   /** A guest's cache miss: validate the reads so far, then the values (ADR 0004). */
   fetch(keys: StateKey[], reads: [StateKey, string][]): FetchReply | Promise<FetchReply> {
     const stale = this.stale(reads);

@@ -160,6 +160,16 @@ export class RedisServer {
     await exited;
   }
 
+  /** SIGSTOP: the server keeps its connections and answers nothing, as a hung Redis would. */
+  freeze(): void {
+    if (this.child?.pid !== undefined) process.kill(this.child.pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT after `freeze`: the server answers again. */
+  thaw(): void {
+    if (this.child?.pid !== undefined) process.kill(this.child.pid, 'SIGCONT');
+  }
+
   /** Starts again on the same port and dir: with AOF on, it replays what it acknowledged. */
   async restart(): Promise<void> {
     await this.kill();

@@ -3,6 +3,7 @@ import { Agent } from 'undici';
 import { createLogger } from '../../src/logger.js';
 import type { RuntimeOptions } from '../../src/runtime/glass-runtime.js';
 import { serveRuntime, type RunningRuntime } from '../../src/runtime/serve.js';
+import type { RedisSettings } from '../../src/state/redis-config.js';
 
 /** The repository root, from runtime-image/dist/test/support/. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -12,11 +13,19 @@ export interface TestRuntime extends RunningRuntime {
   base: string;
 }
 
-/** A real runtime (worker threads, HTTP on a loopback port) serving the given YAML paths. */
+/**
+ * A real runtime (worker threads, HTTP on a loopback port) serving the given YAML paths; with
+ * `redis`, on that real Redis as its global tier.
+ */
 export async function startRuntime(
   faaslets: string[] = [SAMPLES],
-  tuning: Partial<RuntimeOptions> & { workers?: number; maxBodyBytes?: number } = {},
+  tuning: Partial<RuntimeOptions> & {
+    workers?: number;
+    maxBodyBytes?: number;
+    redis?: RedisSettings;
+  } = {},
 ): Promise<TestRuntime> {
+  const { redis, ...options } = tuning;
   const running = await serveRuntime(
     {
       port: 0,
@@ -25,9 +34,10 @@ export async function startRuntime(
       workers: tuning.workers ?? 2,
       maxBodyBytes: tuning.maxBodyBytes ?? 1024 * 1024,
       logLevel: 'silent',
+      ...(redis && { redis }),
     },
     createLogger('silent', 'test-runtime'),
-    tuning,
+    options,
   );
   return { ...running, base: `http://127.0.0.1:${running.port}` };
 }

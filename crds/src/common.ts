@@ -12,6 +12,23 @@ export const DnsLabel = z
   .max(63)
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label (a-z, 0-9, "-")');
 
+/** A DNS-1123 subdomain, what Kubernetes accepts as a Secret's (and most other) names. */
+export const DnsSubdomain = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    'must be a DNS-1123 subdomain (a-z, 0-9, "-", ".")',
+  );
+
+/**
+ * A reference to an object in the same namespace, by name (the API's LocalObjectReference).
+ * The API server only checks such a name is set; it names a Secret here, so anything that
+ * could not be a Secret's name is refused up front rather than as an ImagePullBackOff later.
+ */
+export const LocalObjectReference = z.object({ name: DnsSubdomain });
+
 /** A Kubernetes quantity such as `64Mi` or `1G`, kept as text like Kubernetes does. */
 export const Quantity = z
   .string()

@@ -14,3 +14,25 @@ export const Reason = {
   ClusterNotFound: 'ClusterNotFound',
   Reconciling: 'Reconciling',
 } as const;
+
+/** Reasons of a GlassCluster's Ready, Progressing and Degraded conditions (docs/adr/0054). */
+export const GlassClusterReason = {
+  /** Ready=True: every runtime and router pod wanted is ready. */
+  Available: 'Available',
+  /** Ready=False: fewer ready pods than wanted. */
+  PodsNotReady: 'PodsNotReady',
+  /** Every condition: the spec does not parse (the CRD's validation was bypassed). */
+  InvalidSpec: 'InvalidSpec',
+  /** Progressing=True: a Deployment is taking on a new spec or replica count. */
+  RollingOut: 'RollingOut',
+  /** Progressing=False: both Deployments are at the wanted spec and replica count. */
+  RolloutComplete: 'RolloutComplete',
+  /** Progressing=False: a Deployment gave up (its progressDeadlineSeconds passed). */
+  ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  /** Degraded=True: fewer pods available than wanted, with no rollout under way. */
+  PodsUnavailable: 'PodsUnavailable',
+  /** Degraded=True: the API server refused a child (or could not be reached). */
+  ApplyFailed: 'ApplyFailed',
+  /** Degraded=False. */
+  AsExpected: 'AsExpected',
+} as const;

@@ -152,8 +152,22 @@ export function glassCustomResourceDefinitions(): { file: string; crd: Schema }[
         shortNames: ['gc'],
         spec: GlassClusterSpec,
         status: GlassClusterStatus,
+        // As `kubectl get clusteroperators` shows them: whether it serves, moves, or needs a human.
         columns: [
           READY_COLUMN,
+          {
+            name: 'Progressing',
+            type: 'string',
+            jsonPath: '.status.conditions[?(@.type=="Progressing")].status',
+            description: 'Whether a runtime or router rollout is under way',
+          },
+          {
+            name: 'Degraded',
+            type: 'string',
+            jsonPath: '.status.conditions[?(@.type=="Degraded")].status',
+            description:
+              'Whether pods are missing after a rollout, or a child could not be applied',
+          },
           {
             name: 'Replicas',
             type: 'integer',

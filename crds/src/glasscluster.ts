@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { API_VERSION, Condition, DnsLabel, Duration, ObjectMeta } from './common.js';
+import {
+  API_VERSION,
+  Condition,
+  DnsLabel,
+  Duration,
+  LocalObjectReference,
+  ObjectMeta,
+} from './common.js';
 
 export const GLASS_CLUSTER_KIND = 'GlassCluster';
 
@@ -72,12 +79,20 @@ export const ResourceRequirements = z.object({
   requests: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
 });
 
+/** Enough for a registry per image and a rotation in flight; a bound keeps CRD validation cheap. */
+export const MAX_IMAGE_PULL_SECRETS = 16;
+
 export const GlassClusterSpec = z.object({
   replicas: z.number().int().min(0).max(1000).default(2),
   image: z.string().min(1).default('ghcr.io/glass-dev/glass:0.1.0'),
   resources: ResourceRequirements.optional(),
   /** Guest worker threads per runtime pod. */
   workers: z.number().int().min(1).max(64).default(2),
+  /**
+   * Secrets (in the cluster's namespace) for pulling `image`, put on every pod the operator
+   * makes: runtime, router and managed Redis.
+   */
+  imagePullSecrets: z.array(LocalObjectReference).max(MAX_IMAGE_PULL_SECRETS).optional(),
   router: RouterSpec.prefault({}),
   state: StateSpec.optional(),
 });

@@ -73,7 +73,7 @@ describe('the generated CRDs', function () {
     );
     assert.deepEqual(columns, [
       ['Ready', 'Cluster', 'Digest', 'Age'],
-      ['Ready', 'Replicas', 'Age'],
+      ['Ready', 'Progressing', 'Degraded', 'Replicas', 'Age'],
     ]);
   });
 

@@ -124,6 +124,13 @@ describe('the GlassCluster schema', function () {
     assert.equal(parsed.spec.router.virtualNodes, 150);
     assert.deepEqual(parsed.spec.router.keys, ['user-id', 'session', 'function', 'client-ip']);
     assert.equal(parsed.spec.replicas, 2);
+    assert.equal(parsed.spec.imagePullSecrets, undefined);
+  });
+
+  it('takes image pull secrets named as Secrets may be, dots included', function () {
+    const secrets = [{ name: 'regcred' }, { name: 'registry.example.com-pull' }];
+    const parsed = GlassCluster.parse(cluster({ imagePullSecrets: secrets }));
+    assert.deepEqual(parsed.spec.imagePullSecrets, secrets);
   });
 
   const invalid = [
@@ -148,6 +155,21 @@ describe('the GlassCluster schema', function () {
       message: /router\.keys\.0: Invalid option/,
     },
     { name: 'negative replicas', spec: { replicas: -1 }, message: /replicas: Too small/ },
+    {
+      name: 'an image pull secret name that is not a DNS-1123 subdomain',
+      spec: { imagePullSecrets: [{ name: 'Reg_Cred' }] },
+      message: /imagePullSecrets\.0\.name: must be a DNS-1123 subdomain/,
+    },
+    {
+      name: 'an image pull secret with no name',
+      spec: { imagePullSecrets: [{}] },
+      message: /imagePullSecrets\.0\.name/,
+    },
+    {
+      name: 'more than 16 image pull secrets',
+      spec: { imagePullSecrets: Array.from({ length: 17 }, (_, i) => ({ name: `s${i}` })) },
+      message: /imagePullSecrets: Too big/,
+    },
   ];
   for (const tc of invalid) {
     it(`rejects ${tc.name}`, function () {

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, parseDocument, type YAMLMap } from 'yaml';
+import { isMap, parse, parseDocument, type YAMLMap } from 'yaml';
 import { controlPlane, REPO_ROOT } from './support/control-plane.js';
 import {
   asList,
@@ -25,6 +25,7 @@ import {
 
 interface PodTemplate {
   spec: {
+    imagePullSecrets?: { name: string }[];
     securityContext?: Record<string, unknown>;
     containers: { name: string; securityContext?: Record<string, unknown> }[];
     initContainers?: { name: string; securityContext?: Record<string, unknown> }[];
@@ -148,6 +149,11 @@ describe('the Helm chart (charts/glass)', function () {
       name: 'two operators without a Lease',
       args: ['--set', 'operator.replicas=2', '--set', 'operator.leaderElection.enabled=false'],
       message: /needs operator.leaderElection.enabled/,
+    },
+    {
+      name: 'an image pull secret that could not be a Secret name',
+      args: ['--set', 'imagePullSecrets[0].name=Reg_Cred'],
+      message: /imagePullSecrets\/0\/name/,
     },
     {
       name: "cluster.state next to the chart's Redis",
@@ -286,6 +292,21 @@ describe('the Helm chart (charts/glass)', function () {
               `${name}/${c.name}: container securityContext`,
             );
           }
+        }
+      });
+
+      it('passes its imagePullSecrets to every pod it renders and to the GlassCluster', function () {
+        const values = parse(readFileSync(join(CI_DIR, file), 'utf8')) as {
+          imagePullSecrets?: { name: string }[];
+        } | null;
+        const want = values?.imagePullSecrets ?? [];
+        for (const [name, template] of podTemplates(docs)) {
+          assert.deepEqual(template.spec.imagePullSecrets ?? [], want, name);
+        }
+        const cluster = find(docs, 'GlassCluster', 'glass');
+        if (cluster) {
+          const spec = cluster.spec as { imagePullSecrets?: { name: string }[] };
+          assert.deepEqual(spec.imagePullSecrets ?? [], want);
         }
       });
 

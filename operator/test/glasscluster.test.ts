@@ -97,7 +97,14 @@ describe('GlassClusters on a real API server', function () {
   });
 
   it('yields exactly the expected children, each owned by the GlassCluster and applied by glass-operator', async function () {
-    cluster = await kube.create(glassCluster('demo', inNamespace(ns), withSpec('replicas', 2)));
+    cluster = await kube.create(
+      glassCluster(
+        'demo',
+        inNamespace(ns),
+        withSpec('replicas', 2),
+        withSpec('imagePullSecrets', [{ name: 'regcred' }]),
+      ),
+    );
     const made = await eventually('the ten children', childrenAre(EXPECTED));
     for (const child of made) {
       const owners = child.metadata?.ownerReferences ?? [];
@@ -125,15 +132,38 @@ describe('GlassClusters on a real API server', function () {
     );
   });
 
-  it('`kubectl get glassclusters` shows the READY, REPLICAS and AGE columns with values', async function () {
+  it('reports a rollout under way, not a degradation, while its pods are not available', async function () {
+    const ref = { apiVersion: API_VERSION, kind: 'GlassCluster', namespace: ns, name: 'demo' };
+    await waitForCondition(kube, ref, {
+      type: 'Progressing',
+      status: 'True',
+      reason: 'RollingOut',
+    });
+    // Once the controller-manager has made the pods (no kubelet runs them here, so none is
+    // ever available) the Deployments are observed and only availability is awaited.
+    const status = await eventually('Progressing to await available pods only', async () => {
+      const now = await kube.get(API_VERSION, 'GlassCluster', ns, 'demo');
+      const message = condition(now, 'Progressing')?.message;
+      return message === '0/2 runtime pods available; 0/1 router pods available' ? now : undefined;
+    });
+    const summary = (type: string) => {
+      const c = condition(status, type);
+      return [c?.status, c?.reason, c?.observedGeneration];
+    };
+    assert.deepEqual(summary('Ready'), ['False', 'PodsNotReady', 1]);
+    assert.deepEqual(summary('Progressing'), ['True', 'RollingOut', 1]);
+    assert.deepEqual(summary('Degraded'), ['False', 'AsExpected', 1]);
+  });
+
+  it('`kubectl get glassclusters` shows the READY, PROGRESSING, DEGRADED, REPLICAS and AGE columns with values', async function () {
     const out = await cp.kubectlOk(['get', 'glassclusters', '-n', ns, 'demo']);
     const [header, row] = out
       .trim()
       .split('\n')
       .map((line) => line.trim().split(/\s+/));
-    assert.deepEqual(header, ['NAME', 'READY', 'REPLICAS', 'AGE']);
-    assert.deepEqual(row?.slice(0, 3), ['demo', 'False', '2']);
-    assert.match(row[3] ?? '', /^\d+(s|m)/);
+    assert.deepEqual(header, ['NAME', 'READY', 'PROGRESSING', 'DEGRADED', 'REPLICAS', 'AGE']);
+    assert.deepEqual(row?.slice(0, 5), ['demo', 'False', 'True', 'False', '2']);
+    assert.match(row[5] ?? '', /^\d+(s|m)/);
   });
 
   it('has pods made from its Deployments admitted under the restricted Pod Security profile', async function () {
@@ -144,6 +174,26 @@ describe('GlassClusters on a real API server', function () {
           .length;
       return of('runtime') === 2 && of('router') === 1;
     });
+  });
+
+  it('has those pods pull with its image pull secrets, and gives each a bounded /tmp', async function () {
+    const pods = (await kube.list('v1', 'Pod', ns)) as (Obj & {
+      spec: {
+        imagePullSecrets?: { name: string }[];
+        volumes?: { name: string; emptyDir?: { sizeLimit?: string } }[];
+      };
+    })[];
+    assert.equal(pods.length, 3);
+    for (const pod of pods) {
+      const name = pod.metadata?.name ?? '';
+      assert.deepEqual(
+        pod.spec.imagePullSecrets?.map((secret) => secret.name),
+        ['regcred'],
+        name,
+      );
+      const tmp = pod.spec.volumes?.find((v) => v.name === 'tmp');
+      assert.equal(tmp?.emptyDir?.sizeLimit, '128Mi', name);
+    }
   });
 
   it('updates the runtime Deployment for more replicas, without rolling its pods', async function () {
@@ -173,6 +223,25 @@ describe('GlassClusters on a real API server', function () {
       'a second ReplicaSet for demo-runtime',
       async () => (await replicaSetsOf('demo-runtime')).length === 2,
     );
+  });
+
+  it('reports a child the API server refuses as Degraded (ApplyFailed), and clears it once fixed', async function () {
+    const ref = { apiVersion: API_VERSION, kind: 'GlassCluster', namespace: ns, name: 'demo' };
+    // The CRD takes any resource text; the API server does not take it in a Deployment, so
+    // the apply of the runtime Deployment is refused (with a 500, as it fails to convert).
+    await patchSpec({ resources: { limits: { cpu: 'lots' } } });
+    const failed = await waitForCondition(kube, ref, {
+      type: 'Degraded',
+      status: 'True',
+      reason: 'ApplyFailed',
+    });
+    assert.match(
+      condition(failed, 'Degraded')?.message ?? '',
+      /^applying Deployment clusters-\w+\/demo-runtime: \d{3} .*quantities must match/,
+    );
+    assert.equal(condition(failed, 'Ready')?.reason, 'PodsNotReady', 'Ready stays as it was');
+    await patchSpec({ resources: null });
+    await waitForCondition(kube, ref, { type: 'Degraded', status: 'False', reason: 'AsExpected' });
   });
 
   it('adds a managed Redis and wires the runtime to it, and deletes it when no longer wanted', async function () {

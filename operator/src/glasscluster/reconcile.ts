@@ -10,19 +10,17 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import type { Reader } from '../kube/reader.js';
 import { recordReadyTransition, type EventRecorder } from '../status/events.js';
-import { findCondition, sameJson, setCondition } from '../status/conditions.js';
+import {
+  findCondition,
+  sameJson,
+  setCondition,
+  type ConditionInput,
+} from '../status/conditions.js';
 import { CHILD_KINDS, desiredChildren } from './resources/index.js';
 import { CLUSTER_LABEL, MANAGED_BY, names } from './resources/meta.js';
+import { applyFailed, clusterConditions, invalidSpec, type DeploymentState } from './status.js';
 
-interface DeploymentStatus {
-  status?: { readyReplicas?: number; availableReplicas?: number; updatedReplicas?: number };
-}
-
-export const GlassClusterReason = {
-  Available: 'Available',
-  PodsNotReady: 'PodsNotReady',
-  InvalidSpec: 'InvalidSpec',
-} as const;
+type Raw = KubernetesObject & { status?: Record<string, unknown> };
 
 const key = (o: KubernetesObject | Record<string, unknown>): string => {
   const object = o as KubernetesObject;
@@ -44,32 +42,40 @@ export class GlassClusterReconciler {
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<void> {
-    const raw = await this.reader.get<KubernetesObject & { status?: Record<string, unknown> }>(
-      API_VERSION,
-      GLASS_CLUSTER_KIND,
-      namespace,
-      name,
-    );
+    const raw = await this.reader.get<Raw>(API_VERSION, GLASS_CLUSTER_KIND, namespace, name);
     if (!raw || raw.metadata?.deletionTimestamp) return; // children go with it: ownerReferences
     const parsed = GlassCluster.safeParse(raw);
     if (!parsed.success) {
       // Terminal until the spec changes: a condition, no retry.
       await this.writeStatus(raw, {
-        conditions: this.condition(
-          raw,
-          'False',
-          GlassClusterReason.InvalidSpec,
-          describeZodError(parsed.error),
-        ),
+        conditions: this.conditions(raw, invalidSpec(describeZodError(parsed.error))),
       });
       return;
     }
     const cluster = parsed.data;
-    const desired = desiredChildren(cluster);
-    const applied = new Map<string, KubernetesObject>();
-    for (const child of desired) applied.set(key(child), await this.kube.apply(child));
-    await this.deleteUndesired(cluster, new Set(desired.map(key)));
+    const applied = await this.applyAll(raw, desiredChildren(cluster));
+    await this.deleteUndesired(cluster, new Set(applied.keys()));
     await this.writeStatus(raw, this.status(cluster, raw, applied));
+  }
+
+  /** Applies every child in order, by kind/name; a refusal is reported as Degraded, then thrown. */
+  private async applyAll(
+    raw: Raw,
+    desired: Record<string, unknown>[],
+  ): Promise<Map<string, KubernetesObject>> {
+    const applied = new Map<string, KubernetesObject>();
+    try {
+      for (const child of desired) applied.set(key(child), await this.kube.apply(child));
+    } catch (error) {
+      // Still retried with backoff (a quota or a webhook may relent), but visible meanwhile.
+      // The other conditions stay as last computed: what was not applied is not known anew.
+      const message = error instanceof Error ? error.message : String(error);
+      const conditions = this.conditions(raw, [applyFailed(message)]);
+      // The apply's error says more than the status write's, should that fail too.
+      await this.writeStatus(raw, { conditions }).catch(() => undefined);
+      throw error;
+    }
+    return applied;
   }
 
   private async deleteUndesired(cluster: GlassCluster, wanted: Set<string>): Promise<void> {
@@ -89,53 +95,34 @@ export class GlassClusterReconciler {
 
   private status(
     cluster: GlassCluster,
-    raw: KubernetesObject & { status?: Record<string, unknown> },
+    raw: Raw,
     applied: Map<string, KubernetesObject>,
   ): Record<string, unknown> {
-    const runtime = applied.get(`Deployment/${names(cluster).runtime}`) as
-      DeploymentStatus | undefined;
-    const router = applied.get(`Deployment/${names(cluster).router}`) as
-      DeploymentStatus | undefined;
-    const readyReplicas = runtime?.status?.readyReplicas ?? 0;
-    const routerReady = router?.status?.readyReplicas ?? 0;
-    const ready =
-      readyReplicas >= cluster.spec.replicas && routerReady >= cluster.spec.router.replicas;
-    const message = ready
-      ? `${readyReplicas} runtime pods and ${routerReady} router pods ready`
-      : `${readyReplicas}/${cluster.spec.replicas} runtime pods and ${routerReady}/${cluster.spec.router.replicas} router pods ready`;
+    // The applied objects carry the Deployment controller's status from before this apply.
+    const deployment = (name: string): DeploymentState | undefined =>
+      applied.get(`Deployment/${name}`);
+    const deployments = {
+      runtime: deployment(names(cluster).runtime),
+      router: deployment(names(cluster).router),
+    };
     return {
       observedGeneration: raw.metadata?.generation,
-      readyReplicas,
+      readyReplicas: deployments.runtime?.status?.readyReplicas ?? 0,
       routerService: names(cluster).router,
-      conditions: this.condition(
-        raw,
-        ready ? 'True' : 'False',
-        ready ? GlassClusterReason.Available : GlassClusterReason.PodsNotReady,
-        message,
-      ),
+      conditions: this.conditions(raw, clusterConditions(cluster.spec, deployments)),
     };
   }
 
-  private condition(
-    raw: KubernetesObject & { status?: Record<string, unknown> },
-    status: Condition['status'],
-    reason: string,
-    message: string,
-  ): Condition[] {
-    const previous = raw.status?.conditions as Condition[] | undefined;
-    return setCondition(
-      previous,
-      { type: ConditionType.Ready, status, reason, message },
-      this.now().toISOString(),
-      raw.metadata?.generation,
+  private conditions(raw: Raw, inputs: ConditionInput[]): Condition[] {
+    const now = this.now().toISOString();
+    return inputs.reduce<Condition[]>(
+      (conditions, input) => setCondition(conditions, input, now, raw.metadata?.generation),
+      (raw.status?.conditions as Condition[] | undefined) ?? [],
     );
   }
 
   /** Patched only when it changed; an Event when Ready flips. */
-  private async writeStatus(
-    raw: KubernetesObject & { status?: Record<string, unknown> },
-    status: Record<string, unknown>,
-  ): Promise<void> {
+  private async writeStatus(raw: Raw, status: Record<string, unknown>): Promise<void> {
     const merged = { ...(raw.status ?? {}), ...status };
     if (sameJson(merged, raw.status)) return;
     const namespace = raw.metadata?.namespace ?? 'default';

@@ -166,6 +166,26 @@ const invalid: Invalid[] = [
     object: gc(withSpec('router.healthCheck.interval', 'soon')),
     message: "spec.router.healthCheck.interval in body should match '^[0-9]+(ms|s|m)$'",
   },
+  {
+    name: 'a GlassCluster whose image pull secret could not be a Secret name',
+    object: gc(withSpec('imagePullSecrets', [{ name: 'regcred' }, { name: 'Reg_Cred' }])),
+    message: 'spec.imagePullSecrets[1].name in body should match',
+  },
+  {
+    name: 'a GlassCluster whose image pull secret has no name',
+    object: gc(withSpec('imagePullSecrets', [{}])),
+    message: 'spec.imagePullSecrets[0].name: Required value',
+  },
+  {
+    name: 'a GlassCluster with more than 16 image pull secrets',
+    object: gc(
+      withSpec(
+        'imagePullSecrets',
+        Array.from({ length: 17 }, (_, i) => ({ name: `s${i}` })),
+      ),
+    ),
+    message: 'spec.imagePullSecrets: Too many: 17: must have at most 16 items',
+  },
 ];
 
 describe('the generated CRDs on a real API server', function () {

@@ -5,6 +5,7 @@ import {
   CONFIG_HASH_ANNOTATION,
   RESTRICTED_CONTAINER,
   RESTRICTED_POD,
+  TMP_SIZE_LIMIT,
 } from '../../src/glasscluster/resources/meta.js';
 
 type Json = Record<string, unknown>;
@@ -133,6 +134,47 @@ describe('the GlassCluster resource builders', function () {
       }
     }
   });
+
+  for (const component of ['runtime', 'router']) {
+    it(`gives the ${component} a writable /tmp on its read-only root: a small, bounded emptyDir`, function () {
+      const pod = at(
+        child(desiredChildren(cluster()), 'Deployment', `demo-${component}`),
+        'spec',
+        'template',
+        'spec',
+      ) as Json;
+      const [container] = pod.containers as Json[];
+      assert.equal(at(container, 'securityContext', 'readOnlyRootFilesystem'), true);
+      assert.deepEqual(container?.volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }]);
+      assert.deepEqual(pod.volumes, [{ name: 'tmp', emptyDir: { sizeLimit: TMP_SIZE_LIMIT } }]);
+    });
+  }
+
+  it('puts the image pull secrets on every pod it makes: runtime, router and managed Redis', function () {
+    const secrets = [{ name: 'regcred' }, { name: 'mirror.example.com' }];
+    const made = deployments(cluster({ imagePullSecrets: secrets, state: { managed: true } }));
+    assert.deepEqual(made.map((d) => at(d, 'metadata', 'name')).sort(), [
+      'demo-redis',
+      'demo-router',
+      'demo-runtime',
+    ]);
+    for (const deployment of made) {
+      assert.deepEqual(at(deployment, 'spec', 'template', 'spec', 'imagePullSecrets'), secrets);
+    }
+  });
+
+  const noSecrets: { name: string; spec: Json }[] = [
+    { name: 'none are given', spec: {} },
+    { name: 'an empty list is given', spec: { imagePullSecrets: [] } },
+  ];
+  for (const tc of noSecrets) {
+    it(`leaves imagePullSecrets off every pod when ${tc.name}`, function () {
+      for (const deployment of deployments(cluster({ ...tc.spec, state: { managed: true } }))) {
+        const pod = at(deployment, 'spec', 'template', 'spec') as Json;
+        assert.ok(!('imagePullSecrets' in pod), String(at(deployment, 'metadata', 'name')));
+      }
+    });
+  }
 
   it('makes the GlassCluster the controller owner of every child, in its namespace, with the managed-by label', function () {
     for (const c of desiredChildren(cluster({ state: { managed: true } }))) {

@@ -74,3 +74,18 @@ export const RESTRICTED_POD = {
   fsGroup: 65532,
   seccompProfile: { type: 'RuntimeDefault' },
 };
+
+/**
+ * The pod's only writable path, since the root filesystem is read-only: Node, undici and
+ * diagnostic reports may write temp files. Bounded so a runaway writer is evicted by the
+ * kubelet instead of filling the node's disk (docs/adr/0054).
+ */
+export const TMP_SIZE_LIMIT = '128Mi';
+export const TMP_MOUNT = { name: 'tmp', mountPath: '/tmp' };
+export const TMP_VOLUME = { name: 'tmp', emptyDir: { sizeLimit: TMP_SIZE_LIMIT } };
+
+/** `imagePullSecrets` for a pod spec, or nothing: every pod the operator makes pulls alike. */
+export function pullSecrets(cluster: GlassCluster): Record<string, unknown> {
+  const secrets = cluster.spec.imagePullSecrets ?? [];
+  return secrets.length > 0 ? { imagePullSecrets: secrets.map(({ name }) => ({ name })) } : {};
+}

@@ -3,6 +3,7 @@ import {
   childMeta,
   labels,
   names,
+  pullSecrets,
   RESTRICTED_CONTAINER,
   RESTRICTED_POD,
   selector,
@@ -23,6 +24,7 @@ export function managedRedis(cluster: GlassCluster): Record<string, unknown>[] {
         template: {
           metadata: { labels: labels(cluster, 'redis') },
           spec: {
+            ...pullSecrets(cluster),
             securityContext: RESTRICTED_POD,
             containers: [
               {

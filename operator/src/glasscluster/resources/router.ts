@@ -5,9 +5,12 @@ import {
   contentHash,
   labels,
   names,
+  pullSecrets,
   RESTRICTED_CONTAINER,
   RESTRICTED_POD,
   selector,
+  TMP_MOUNT,
+  TMP_VOLUME,
 } from './meta.js';
 import { RUNTIME_PORT } from './runtime.js';
 
@@ -51,6 +54,7 @@ export function routerDeployment(cluster: GlassCluster): Record<string, unknown>
         },
         spec: {
           serviceAccountName: names(cluster).router,
+          ...pullSecrets(cluster),
           securityContext: RESTRICTED_POD,
           containers: [
             {
@@ -68,8 +72,10 @@ export function routerDeployment(cluster: GlassCluster): Record<string, unknown>
               livenessProbe: { httpGet: { path: '/lb/health', port: 'http' }, periodSeconds: 10 },
               resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
               securityContext: RESTRICTED_CONTAINER,
+              volumeMounts: [TMP_MOUNT],
             },
           ],
+          volumes: [TMP_VOLUME],
         },
       },
     },

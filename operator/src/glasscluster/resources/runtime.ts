@@ -5,9 +5,12 @@ import {
   contentHash,
   labels,
   names,
+  pullSecrets,
   RESTRICTED_CONTAINER,
   RESTRICTED_POD,
   selector,
+  TMP_MOUNT,
+  TMP_VOLUME,
 } from './meta.js';
 
 export const RUNTIME_PORT = 8080;
@@ -70,6 +73,7 @@ export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown
         },
         spec: {
           serviceAccountName: names(cluster).runtime,
+          ...pullSecrets(cluster),
           securityContext: RESTRICTED_POD,
           containers: [
             {
@@ -90,10 +94,10 @@ export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown
                 limits: { memory: '512Mi' },
               },
               securityContext: RESTRICTED_CONTAINER,
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [TMP_MOUNT],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: {} }],
+          volumes: [TMP_VOLUME],
         },
       },
     },

@@ -109,9 +109,12 @@ export async function compileFaasletKeepingBytes(
     throw (await invalidBytesReason(bytes)) ?? asInvalid(error);
   }
   let module: WebAssembly.Module;
+  // One compile, which is also V8's validation: no separate validate pass on the hot path. It
+  // runs on V8's background threads, so the digest is hashed meanwhile.
+  const compiling = WebAssembly.compile(capped);
+  const digest = `sha256:${sha256Hex(bytes)}`;
   try {
-    // One compile, which is also V8's validation: no separate validate pass on the hot path.
-    module = await WebAssembly.compile(capped);
+    module = await compiling;
   } catch (error) {
     throw (
       (await invalidBytesReason(bytes)) ??
@@ -124,7 +127,7 @@ export async function compileFaasletKeepingBytes(
     namespace: spec.state.namespace ?? faaslet.metadata.name,
     durability: spec.state.durability,
     abi: spec.abi,
-    digest: `sha256:${sha256Hex(bytes)}`,
+    digest,
     module,
     exports: selectExports(info, faaslet),
     timeoutMs: durationToMs(spec.limits.timeout),

@@ -46,4 +46,4 @@ kind-e2e: ## on a machine with Docker: helm install, apply, port-forward, curl o
 	hack/kind-e2e.sh
 
 clean: ## remove build outputs
-	rm -rf */dist guests/build bench-results *.tsbuildinfo
+	rm -rf */dist hack/node-agent/dist guests/build bench-results *.tsbuildinfo

@@ -1,17 +1,6 @@
 import type { GlassCluster } from '@glass/crds';
-import {
-  childMeta,
-  CONFIG_HASH_ANNOTATION,
-  contentHash,
-  labels,
-  names,
-  pullSecrets,
-  RESTRICTED_CONTAINER,
-  RESTRICTED_POD,
-  selector,
-  TMP_MOUNT,
-  TMP_VOLUME,
-} from './meta.js';
+import { glassDeployment } from './glass-deployment.js';
+import { childMeta, contentHash, names, selector } from './meta.js';
 import { RUNTIME_PORT } from './runtime.js';
 
 const ROUTER_PORT = 8080;
@@ -40,46 +29,21 @@ export function routerDeployment(cluster: GlassCluster): Record<string, unknown>
     '--healthy-threshold',
     String(router.healthCheck.healthyThreshold),
   ];
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: childMeta(cluster, names(cluster).router, 'router'),
-    spec: {
-      replicas: router.replicas,
-      selector: { matchLabels: selector(cluster, 'router') },
-      template: {
-        metadata: {
-          labels: labels(cluster, 'router'),
-          annotations: { [CONFIG_HASH_ANNOTATION]: contentHash({ args, image: spec.image }) },
-        },
-        spec: {
-          serviceAccountName: names(cluster).router,
-          ...pullSecrets(cluster),
-          securityContext: RESTRICTED_POD,
-          containers: [
-            {
-              name: 'router',
-              image: spec.image,
-              args,
-              env: [
-                {
-                  name: 'POD_NAMESPACE',
-                  valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } },
-                },
-              ],
-              ports: [{ name: 'http', containerPort: ROUTER_PORT }],
-              readinessProbe: { httpGet: { path: '/lb/health', port: 'http' }, periodSeconds: 2 },
-              livenessProbe: { httpGet: { path: '/lb/health', port: 'http' }, periodSeconds: 10 },
-              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-              securityContext: RESTRICTED_CONTAINER,
-              volumeMounts: [TMP_MOUNT],
-            },
-          ],
-          volumes: [TMP_VOLUME],
-        },
-      },
+  return glassDeployment(cluster, 'router', {
+    replicas: router.replicas,
+    configHash: contentHash({ args, image: spec.image }),
+    container: {
+      name: 'router',
+      args,
+      env: [
+        { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      ],
+      ports: [{ name: 'http', containerPort: ROUTER_PORT }],
+      readinessProbe: { httpGet: { path: '/lb/health', port: 'http' }, periodSeconds: 2 },
+      livenessProbe: { httpGet: { path: '/lb/health', port: 'http' }, periodSeconds: 10 },
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
     },
-  };
+  });
 }
 
 /** What users port-forward to: `kubectl port-forward svc/<cluster>-router 8080:80`. */

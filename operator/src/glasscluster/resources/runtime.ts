@@ -1,17 +1,6 @@
 import type { GlassCluster } from '@glass/crds';
-import {
-  childMeta,
-  CONFIG_HASH_ANNOTATION,
-  contentHash,
-  labels,
-  names,
-  pullSecrets,
-  RESTRICTED_CONTAINER,
-  RESTRICTED_POD,
-  selector,
-  TMP_MOUNT,
-  TMP_VOLUME,
-} from './meta.js';
+import { glassDeployment } from './glass-deployment.js';
+import { childMeta, contentHash, names, selector } from './meta.js';
 
 export const RUNTIME_PORT = 8080;
 
@@ -52,56 +41,24 @@ export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown
     '--cluster',
     cluster.metadata.name,
   ];
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: childMeta(cluster, names(cluster).runtime, 'runtime'),
-    spec: {
-      replicas: spec.replicas,
-      selector: { matchLabels: selector(cluster, 'runtime') },
-      template: {
-        metadata: {
-          labels: labels(cluster, 'runtime'),
-          annotations: {
-            [CONFIG_HASH_ANNOTATION]: contentHash({
-              args,
-              env,
-              image: spec.image,
-              state: spec.state,
-            }),
-          },
-        },
-        spec: {
-          serviceAccountName: names(cluster).runtime,
-          ...pullSecrets(cluster),
-          securityContext: RESTRICTED_POD,
-          containers: [
-            {
-              name: 'runtime',
-              image: spec.image,
-              args,
-              env,
-              ports: [{ name: 'http', containerPort: RUNTIME_PORT }],
-              // The local tier only (ADR 45): a Redis outage answers 503 on global calls, but
-              // must not take every pod out of the Service and stop local Faaslets too.
-              readinessProbe: {
-                httpGet: { path: '/ready?tier=local', port: 'http' },
-                periodSeconds: 2,
-              },
-              livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10 },
-              resources: spec.resources ?? {
-                requests: { cpu: '100m', memory: '128Mi' },
-                limits: { memory: '512Mi' },
-              },
-              securityContext: RESTRICTED_CONTAINER,
-              volumeMounts: [TMP_MOUNT],
-            },
-          ],
-          volumes: [TMP_VOLUME],
-        },
+  return glassDeployment(cluster, 'runtime', {
+    replicas: spec.replicas,
+    configHash: contentHash({ args, env, image: spec.image, state: spec.state }),
+    container: {
+      name: 'runtime',
+      args,
+      env,
+      ports: [{ name: 'http', containerPort: RUNTIME_PORT }],
+      // The local tier only (ADR 45): a Redis outage answers 503 on global calls, but must not
+      // take every pod out of the Service and stop local Faaslets too.
+      readinessProbe: { httpGet: { path: '/ready?tier=local', port: 'http' }, periodSeconds: 2 },
+      livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 10 },
+      resources: spec.resources ?? {
+        requests: { cpu: '100m', memory: '128Mi' },
+        limits: { memory: '512Mi' },
       },
     },
-  };
+  });
 }
 
 /** Headless: the router reads the ready pod addresses from its EndpointSlices. */

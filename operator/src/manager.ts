@@ -6,7 +6,7 @@ import type { OperatorConfig } from './config.js';
 import { buildInformers } from './controllers.js';
 import { FaasletReconciler } from './faaslet/reconcile.js';
 import { GlassClusterReconciler } from './glasscluster/reconcile.js';
-import { Kube, loadKubeConfig } from './kube/client.js';
+import { Kube, loadKubeConfig, StaleReadError } from './kube/client.js';
 import { CachedReader } from './kube/reader.js';
 import type { ResilientInformer } from '@glass/runtime/resilient-informer';
 import { LeaderElection } from './leader/lease.js';
@@ -139,10 +139,15 @@ export class Manager {
         this.metrics.reconciles.inc({ controller: controller.name, result: 'ok' });
       } catch (error) {
         const retryInMs = controller.queue.addRateLimited(key);
-        this.metrics.reconciles.inc({ controller: controller.name, result: 'error' });
-        this.log.warn(
+        // A stale cached read is routine (the cache trails our own writes): retry, quietly.
+        const stale = error instanceof StaleReadError;
+        this.metrics.reconciles.inc({
+          controller: controller.name,
+          result: stale ? 'stale' : 'error',
+        });
+        this.log[stale ? 'debug' : 'warn'](
           { controller: controller.name, key, retryInMs, err: (error as Error).message },
-          'reconcile failed',
+          stale ? 'reconcile read a stale copy; retrying' : 'reconcile failed',
         );
       } finally {
         end();

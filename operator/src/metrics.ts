@@ -4,7 +4,7 @@ export class OperatorMetrics {
   readonly registry = new Registry();
   readonly reconciles = new Counter({
     name: 'glass_operator_reconcile_total',
-    help: 'Reconciles by controller and result (ok, error)',
+    help: 'Reconciles by controller and result (ok; stale: computed from a stale copy, retried; error)',
     labelNames: ['controller', 'result'] as const,
     registers: [this.registry],
   });

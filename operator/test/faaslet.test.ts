@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { API_VERSION } from '@glass/crds';
 import { pino } from 'pino';
 import { FaasletReconciler } from '../src/faaslet/reconcile.js';
-import { Kube } from '../src/kube/client.js';
+import { Kube, StaleReadError } from '../src/kube/client.js';
 import type { Manager } from '../src/manager.js';
 import { EventRecorder } from '../src/status/events.js';
 import {
@@ -258,6 +258,31 @@ describe('Faaslets on a real API server', function () {
     assert.deepEqual(
       events.bad.map((e) => [e.type, e.reason]),
       [['Warning', 'InvalidModule']],
+    );
+  });
+
+  it('refuses a status computed from a stale copy (StaleReadError), and applies a current one', async function () {
+    const client = new Kube(cp.kubeConfig);
+    const stale = await get('case-0');
+    await kube.merge({
+      apiVersion: API_VERSION,
+      kind: 'Faaslet',
+      metadata: { name: 'case-0', namespace: ns, labels: { touched: 'yes' } },
+    });
+    const status = { ...stale?.status, exports: ['stale'] };
+    const ref = { apiVersion: API_VERSION, kind: 'Faaslet', plural: 'faaslets', namespace: ns };
+    await assert.rejects(
+      client.applyStatus(
+        { ...ref, name: 'case-0', resourceVersion: stale?.metadata?.resourceVersion },
+        status,
+      ),
+      StaleReadError,
+    );
+    assert.deepEqual((await get('case-0'))?.status, stale?.status, 'nothing written');
+    const current = await get('case-0');
+    await client.applyStatus(
+      { ...ref, name: 'case-0', resourceVersion: current?.metadata?.resourceVersion },
+      current?.status,
     );
   });
 

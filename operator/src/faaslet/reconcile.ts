@@ -195,7 +195,14 @@ export class FaasletReconciler {
     const namespace = raw.metadata?.namespace ?? 'default';
     const name = raw.metadata?.name ?? '';
     await this.kube.applyStatus(
-      { apiVersion: API_VERSION, kind: FAASLET_KIND, plural: 'faaslets', namespace, name },
+      {
+        apiVersion: API_VERSION,
+        kind: FAASLET_KIND,
+        plural: 'faaslets',
+        namespace,
+        name,
+        resourceVersion: raw.metadata?.resourceVersion,
+      },
       status,
     );
     const before = findCondition(

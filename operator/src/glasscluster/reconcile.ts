@@ -134,6 +134,7 @@ export class GlassClusterReconciler {
         plural: 'glassclusters',
         namespace,
         name,
+        resourceVersion: raw.metadata?.resourceVersion,
       },
       merged,
     );

@@ -8,7 +8,10 @@ import {
   type KubernetesObject,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { describeApiError, isNotFound } from '@glass/runtime/kube-api-errors';
+import { describeApiError, isConflict, isNotFound } from '@glass/runtime/kube-api-errors';
+
+/** A write computed from a copy of the object that is no longer current: reconcile again. */
+export class StaleReadError extends Error {}
 
 /** Everything the operator writes, it writes as this field manager. */
 export const FIELD_MANAGER = 'glass-operator';
@@ -43,9 +46,21 @@ export class Kube {
     }
   }
 
-  /** Applies `status` to a custom resource's status subresource. */
+  /**
+   * Applies `status` to a custom resource's status subresource, on condition that the object
+   * is still at `ref.resourceVersion`: the version the status was computed from. A reconcile
+   * that read a stale copy (an informer's cache lags its own last write) then gets a
+   * StaleReadError instead of rewriting the status and recording a transition a second time.
+   */
   async applyStatus(
-    ref: { apiVersion: string; kind: string; plural: string; namespace: string; name: string },
+    ref: {
+      apiVersion: string;
+      kind: string;
+      plural: string;
+      namespace: string;
+      name: string;
+      resourceVersion: string | undefined;
+    },
     status: unknown,
   ): Promise<void> {
     const [group = '', version = ''] = ref.apiVersion.split('/');
@@ -60,7 +75,7 @@ export class Kube {
           body: {
             apiVersion: ref.apiVersion,
             kind: ref.kind,
-            metadata: { name: ref.name },
+            metadata: { name: ref.name, resourceVersion: ref.resourceVersion },
             status,
           },
           fieldManager: FIELD_MANAGER,
@@ -69,7 +84,9 @@ export class Kube {
         setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
       );
     } catch (error) {
-      throw describeApiError(`applying status of ${ref.kind} ${ref.namespace}/${ref.name}`, error);
+      const doing = `applying status of ${ref.kind} ${ref.namespace}/${ref.name}`;
+      if (isConflict(error)) throw new StaleReadError(describeApiError(doing, error).message);
+      throw describeApiError(doing, error);
     }
   }
 

@@ -8,6 +8,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { Condition } from '@glass/crds';
+import { Kube } from '../../src/kube/client.js';
 import { eventually } from './wait.js';
 
 export interface Status {
@@ -34,48 +35,34 @@ export function serverMessage(error: unknown): string {
   }
 }
 
+/**
+ * The operator's own client for what it also does (get, list, delete), plus what only tests
+ * do: create, merge-patch, namespaces.
+ */
 export class TestKube {
   readonly objects: KubernetesObjectApi;
+  private readonly kube: Kube;
 
   constructor(readonly config: KubeConfig) {
     this.objects = KubernetesObjectApi.makeApiClient(config);
+    this.kube = new Kube(config);
   }
 
   create<T extends KubernetesObject>(object: T): Promise<T> {
     return this.objects.create(object);
   }
 
-  async get(
-    apiVersion: string,
-    kind: string,
-    namespace: string,
-    name: string,
-  ): Promise<Obj | undefined> {
-    try {
-      return await this.objects.read<Obj>({ apiVersion, kind, metadata: { name, namespace } });
-    } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return undefined;
-      throw error;
-    }
+  get(apiVersion: string, kind: string, namespace: string, name: string): Promise<Obj | undefined> {
+    return this.kube.get<Obj>(apiVersion, kind, namespace, name);
   }
 
-  async list(
+  list(
     apiVersion: string,
     kind: string,
     namespace: string,
     labelSelector?: string,
   ): Promise<Obj[]> {
-    const list = await this.objects.list<Obj>(
-      apiVersion,
-      kind,
-      namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      labelSelector,
-    );
-    return list.items;
+    return this.kube.list<Obj>(apiVersion, kind, namespace, labelSelector);
   }
 
   /** A JSON merge patch of `patch` onto the object (`patch` carries apiVersion, kind and metadata). */
@@ -90,13 +77,9 @@ export class TestKube {
     );
   }
 
-  async delete(apiVersion: string, kind: string, namespace: string, name: string): Promise<void> {
-    try {
-      await this.objects.delete({ apiVersion, kind, metadata: { name, namespace } });
-    } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return;
-      throw error;
-    }
+  /** Deletes the object; already gone is fine. */
+  delete(apiVersion: string, kind: string, namespace: string, name: string): Promise<void> {
+    return this.kube.delete({ apiVersion, kind, metadata: { name, namespace } });
   }
 
   /** A fresh namespace named `<prefix>-<random>`, with `labels`. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { durationToMs, quantityToBytes, type Faaslet } from '@glass/crds';
+import { compileWasmEagerly } from '../host/eager-wasm-compilation.js';
 import { HOST_IMPORTS } from '../host/guest-imports.js';
 import { isCallableSignature } from '../host/numeric-args.js';
 import type { ExportSignature, FaasletDefinition } from '../host/protocol.js';
@@ -109,6 +110,7 @@ export async function compileFaasletKeepingBytes(
     throw (await invalidBytesReason(bytes)) ?? asInvalid(error);
   }
   let module: WebAssembly.Module;
+  compileWasmEagerly();
   // One compile, which is also V8's validation: no separate validate pass on the hot path. It
   // runs on V8's background threads, so the digest is hashed meanwhile.
   const compiling = WebAssembly.compile(capped);

@@ -12,6 +12,7 @@ import { delimiter, join } from 'node:path';
 import { API_VERSION, FAASLET_KIND, Faaslet } from '@glass/crds';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { bytesText, textBytes } from '../host/ascii.js';
 import { GlassRuntime } from '../runtime/glass-runtime.js';
 import { GlobalTier } from '../state/global-tier.js';
 import { RedisSettings } from '../state/redis-config.js';
@@ -116,10 +117,11 @@ function tierIncrement(tier: GlobalTier, key: string): () => Promise<unknown> {
   let sequence = 0;
   return async () => {
     const [, value, version] = tier.peek(key) ?? (await tier.fetch([key]))[0] ?? [key, null, ''];
-    const next = Number(value === null ? 0 : Buffer.from(value).toString()) + 1;
+    // The runtime's own text helpers, as a guest's increment reaches the tier through them.
+    const next = Number(value === null ? 0 : bytesText(value)) + 1;
     const outcome = await tier.commit({
       reads: [[key, version]],
-      writes: [[key, new TextEncoder().encode(String(next)), `bench.t.${++sequence}`]],
+      writes: [[key, textBytes(String(next)), `bench.t.${++sequence}`]],
     });
     if (!outcome.ok) throw new Error('a sequential increment conflicted');
   };

@@ -18,13 +18,18 @@ export function textBytes(text: string): Uint8Array {
   return bytes;
 }
 
-/** `bytes` as UTF-8 text; a copy per byte when they are few and all ASCII. */
-export function bytesText(bytes: Uint8Array): string {
-  if (bytes.length > SHORT) return decoder.decode(bytes);
+/** `bytes` as text when they are few and all ASCII (a copy per byte), else undefined. */
+export function shortAsciiText(bytes: Uint8Array): string | undefined {
+  if (bytes.length > SHORT) return undefined;
   let text = '';
   for (const byte of bytes) {
-    if (byte > 0x7f) return decoder.decode(bytes);
+    if (byte > 0x7f) return undefined;
     text += String.fromCharCode(byte);
   }
   return text;
+}
+
+/** `bytes` as UTF-8 text; a copy per byte when they are few and all ASCII. */
+export function bytesText(bytes: Uint8Array): string {
+  return shortAsciiText(bytes) ?? decoder.decode(bytes);
 }

@@ -1,6 +1,7 @@
 // The Lua scripts of the global tier (ADR 0040) and how their arguments and replies are
 // laid out. A commit is one script: Redis runs it atomically, so checking every version read
 // and applying every write (and storing an idempotent response) is one indivisible step.
+import { shortAsciiText } from '../host/ascii.js';
 import type { StateKey, VersionedEntry } from '../host/protocol.js';
 import { decodeResponse, encodeResponse, type IdempotencyRecord } from './idempotency.js';
 import type { CommitRequest } from './store.js';
@@ -154,6 +155,9 @@ const ASCII_ARG_MAX = 256;
 
 /** Bytes as a script argument: a string when that is the same bytes, else a Buffer. */
 export function argOf(bytes: Uint8Array): string | Buffer {
+  // A counter's few digits: no Buffer view to make and decode.
+  const short = shortAsciiText(bytes);
+  if (short !== undefined) return short;
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buffer.length > ASCII_ARG_MAX) return buffer;
   for (const byte of buffer) if (byte > 0x7f) return buffer;
@@ -236,8 +240,10 @@ export function entriesOf(keys: StateKey[], flat: unknown[], offset = 0): Versio
   });
 }
 
+const APPLIED_REPLY: CommitReply = Object.freeze({ type: 'applied' });
+
 export function decodeCommitReply(reply: unknown, keys: StateKey[]): CommitReply {
-  if (reply === 1) return { type: 'applied' };
+  if (reply === 1) return APPLIED_REPLY;
   const flat = reply as unknown[];
   if (flat[0] === 3)
     return { type: 'busy', ms: Number(flat[1]), current: entriesOf(keys, flat, 2) };

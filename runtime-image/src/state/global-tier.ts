@@ -31,6 +31,9 @@ interface GlassCommands {
   glassReadBuffer(...args: (string | number)[]): Promise<unknown[]>;
 }
 
+/** The outcome of every commit that applied (shared: nothing writes to it). */
+const APPLIED: CommitOutcome = Object.freeze({ ok: true });
+
 /** An invocation still losing at this attempt takes its namespace's turn (ADR 0046). */
 const TAKE_TURN_AT_ATTEMPT = 4;
 /** How long a turn lasts: other pods' commits on the namespace wait meanwhile. */
@@ -122,11 +125,13 @@ export class GlobalTier {
   async commit(request: CommitRequest): Promise<CommitOutcome> {
     this.link.ensureAvailable();
     const namespace = commitNamespace(request);
-    if (namespace === undefined) return { ok: true };
+    if (namespace === undefined) return APPLIED;
     const take = (request.attempt ?? 0) >= TAKE_TURN_AT_ATTEMPT;
     const plan = planCommit(request, this.naming, { me: this.podId, namespace, take, ms: TURN_MS });
     const issued = this.cache.issueCommit(plan.keys, request.writes);
     let reply: unknown;
+    // link.command() inlined: this is the one command on every global invocation's path.
+    this.link.watchdog.sent();
     try {
       reply =
         plan.script === 'one'
@@ -135,11 +140,13 @@ export class GlobalTier {
     } catch (error) {
       this.cache.forget(issued);
       throw this.link.failure(error, 'the commit');
+    } finally {
+      this.link.watchdog.answered();
     }
     const decoded = decodeCommitReply(reply, plan.keys);
     switch (decoded.type) {
       case 'applied':
-        return { ok: true };
+        return APPLIED;
       case 'busy': {
         // Another pod has the turn: the retry waits for it to lapse (admit), then starts fresh.
         this.cache.refuted(issued, decoded.current, new Set(request.writes.map(([key]) => key)));
@@ -174,10 +181,8 @@ export class GlobalTier {
     this.link.ensureAvailable();
     let fields: (Buffer | null)[];
     try {
-      fields = await this.link.client.hmgetBuffer(
-        this.naming.record(claim.namespace, claim.key),
-        'fp',
-        'response',
+      fields = await this.link.command((client) =>
+        client.hmgetBuffer(this.naming.record(claim.namespace, claim.key), 'fp', 'response'),
       );
     } catch (error) {
       throw this.link.failure(error, 'the Idempotency-Key lookup');
@@ -199,9 +204,8 @@ export class GlobalTier {
     const stamp = this.cache.issueRead();
     let flat: unknown[];
     try {
-      flat = await this.commands.glassReadBuffer(
-        keys.length,
-        ...keys.map((key) => this.naming.state(key)),
+      flat = await this.link.command(() =>
+        this.commands.glassReadBuffer(keys.length, ...keys.map((key) => this.naming.state(key))),
       );
     } catch (error) {
       throw this.link.failure(error, what);

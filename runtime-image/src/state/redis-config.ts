@@ -103,7 +103,7 @@ export function ioredisOptions(settings: RedisSettings): RedisOptions {
     // Fail at once while disconnected rather than queueing: an outage answers 503 fast.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: settings.commandTimeoutMs,
+    // No commandTimeout: RedisLink's one watchdog bounds commands instead of a timer each.
     connectTimeout: Math.min(settings.commandTimeoutMs * 2, 10_000),
     // No auto-pipelining: commands still leave in order without waiting for each other's
     // replies (pipelining), and a lone commit does not wait a setImmediate (ADR 0042).

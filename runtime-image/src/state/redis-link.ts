@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { GlassError, unavailable } from '../runtime/errors.js';
+import { CommandWatchdog } from './command-watchdog.js';
 import {
   describeEndpoint,
   ioredisOptions,
@@ -66,6 +67,8 @@ export class RedisLink {
   private probing: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly onDownListeners: (() => void)[] = [];
+  /** Bounds a half-open connection: a command unanswered this long reconnects. */
+  readonly watchdog: CommandWatchdog;
 
   private constructor(
     settings: RedisSettings,
@@ -76,6 +79,19 @@ export class RedisLink {
       ...ioredisOptions(settings),
       retryStrategy: (times) => this.retryDelay(times),
     });
+    this.watchdog = new CommandWatchdog(settings.commandTimeoutMs, () => {
+      this.overdue(settings.commandTimeoutMs);
+    });
+  }
+
+  /** Sends one command under the watchdog. */
+  async command<T>(send: (client: Redis) => Promise<T>): Promise<T> {
+    this.watchdog.sent();
+    try {
+      return await send(this.client);
+    } finally {
+      this.watchdog.answered();
+    }
   }
 
   /**
@@ -109,8 +125,8 @@ export class RedisLink {
   }
 
   /**
-   * Turns a failed command into the error its invocation answers, and reacts: a timeout
-   * reconnects (the connection may be half-open); a transient refusal starts probing.
+   * Turns a failed command into the error its invocation answers, and reacts: a transient
+   * refusal starts probing (an unanswered command has already made the watchdog reconnect).
    * `what` says whether the outcome is unknown (a commit that may or may not have applied).
    */
   failure(error: unknown, what: string): GlassError {
@@ -121,19 +137,16 @@ export class RedisLink {
       return new GlassError(500, 'internal', `Redis refused ${what}: ${message}`);
     }
     if (this.problem === undefined) this.markDown(message);
-    if (/timed out/i.test(message) && this.client.status === 'ready') {
-      this.client.disconnect(true);
-    } else if (isReply(error)) {
-      this.probe();
-    }
+    if (isReply(error)) this.probe();
     return unavailable(
-      `global state is unavailable: Redis at ${this.endpoint}: ${message}; ${what} was not acknowledged`,
+      `global state is unavailable: Redis at ${this.endpoint}: ${this.problem ?? message}; ${what} was not acknowledged`,
     );
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.probing);
+    this.watchdog.stop();
     try {
       await this.client.quit();
     } catch {
@@ -170,6 +183,12 @@ export class RedisLink {
     });
   }
 
+  /** A command got no answer in time: the connection may be half-open, so make a new one. */
+  private overdue(timeoutMs: number): void {
+    if (this.problem === undefined) this.markDown(`no answer within ${timeoutMs} ms`);
+    if (this.client.status === 'ready') this.client.disconnect(true);
+  }
+
   private markDown(reason: string): void {
     this.problem = reason;
     this.log.warn({ endpoint: this.endpoint, reason }, 'global state: Redis is unavailable');
@@ -181,7 +200,7 @@ export class RedisLink {
     if (this.probing !== undefined || this.closed) return;
     this.probing = setTimeout(() => {
       this.probing = undefined;
-      this.client.ping().then(
+      this.command((client) => client.ping()).then(
         () => {
           if (this.client.status === 'ready') this.problem = undefined;
           else this.probe();
@@ -218,7 +237,7 @@ export class RedisLink {
   }
 
   private async checkRole(): Promise<void> {
-    const role = await this.client.role();
+    const role = await this.command((client) => client.role());
     if (role[0] !== 'master') {
       await this.close();
       throw new RedisStartupError(

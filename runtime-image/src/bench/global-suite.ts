@@ -129,7 +129,7 @@ function tierIncrement(tier: GlobalTier, key: string): () => Promise<unknown> {
 
 function invokeAdd(runtime: GlassRuntime, faaslet: string): () => Promise<unknown> {
   const target = runtime.registry.resolve(faaslet, 'add');
-  return () => runtime.invoker.invoke(target, new Uint8Array(0), ['1']);
+  return async () => runtime.invoker.invoke(target, new Uint8Array(0), ['1']);
 }
 
 /** Runs `a` and `b` alternately (which goes first alternates too); medians of both. */

@@ -5,6 +5,7 @@ import {
 } from '../state/idempotency.js';
 import type { GlassRuntime } from './glass-runtime.js';
 import type { InvocationResult } from './invoker.js';
+import type { MaybeAsync } from './maybe-async.js';
 import type { ResolvedExport } from './registry.js';
 
 export interface IdempotencyPolicy {
@@ -40,15 +41,23 @@ function crashForTest(): never {
  * and its commit stores the response atomically with its writes, or, when a concurrent
  * request with the same key committed first, applies nothing and replays that one.
  */
-export async function invokeIdempotently(
+export function invokeIdempotently(
   runtime: GlassRuntime,
   target: ResolvedExport,
   request: { body: Uint8Array; args: string[]; key: string | undefined },
+): MaybeAsync<InvocationResult> {
+  const { body, args, key } = request;
+  // Without a key, at once when the invoker can (ADR 8): `replayed` stays unset.
+  if (key === undefined) return runtime.invoker.invoke(target, body, args);
+  return invokeWithKey(runtime, target, { body, args, key });
+}
+
+async function invokeWithKey(
+  runtime: GlassRuntime,
+  target: ResolvedExport,
+  request: { body: Uint8Array; args: string[]; key: string },
 ): Promise<IdempotentResult> {
   const { body, args, key } = request;
-  if (key === undefined) {
-    return { ...(await runtime.invoker.invoke(target, body, args)), replayed: false };
-  }
   const { definition, signature } = target;
   const claim: IdempotencyClaim = {
     key,

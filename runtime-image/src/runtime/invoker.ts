@@ -21,6 +21,7 @@ import {
 } from './errors.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { FaasletRegistry, ResolvedExport } from './registry.js';
+import { andThen, type MaybeAsync } from './maybe-async.js';
 import type { RevisionLeases } from './revision-leases.js';
 
 export interface InvocationResult {
@@ -58,6 +59,24 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 type Failure = Exclude<WorkerOutcome, { type: 'done' | 'conflict' }>;
 
+const EMPTY = new Uint8Array(0);
+
+/** One invocation, as every attempt at it runs it. */
+interface Job {
+  definition: FaasletDefinition;
+  exportName: string;
+  input: Uint8Array;
+  args: string[];
+  idempotency: { claim: IdempotencyClaim; numeric: boolean } | undefined;
+}
+
+/** How the invocation ended: its output, or the response stored under its Idempotency-Key. */
+interface Run {
+  output: Uint8Array;
+  attempts: number;
+  replay?: StoredResponse;
+}
+
 function failureError(outcome: Extract<WorkerOutcome, { type: 'failed' }>): GlassError {
   switch (outcome.kind) {
     case 'memory-limit':
@@ -84,12 +103,17 @@ export class Invoker {
 
   constructor(private readonly deps: InvokerDeps) {}
 
-  async invoke(
+  /**
+   * The invocation's result, synchronously when nothing in it had to wait: a warm guest on
+   * the fast lane committing to a local namespace answers with no promise at all (ADR 8).
+   * Throws, or rejects, with the GlassError it answers.
+   */
+  invoke(
     resolved: ResolvedExport,
     body: Uint8Array,
     queryArgs: string[],
     idempotency?: IdempotencyClaim,
-  ): Promise<InvocationResult> {
+  ): MaybeAsync<InvocationResult> {
     // From here to the end, this invocation runs one revision, and holds it loaded.
     const { definition, signature } = this.deps.registry.current(resolved);
     const numeric = isNumericExport(signature);
@@ -114,90 +138,127 @@ export class Invoker {
     this.running.set(definition.name, running + 1);
     this.deps.leases.hold(definition.revision);
     this.deps.metrics.inFlight.inc();
+    const job: Job = {
+      definition,
+      exportName: signature.name,
+      input: numeric ? EMPTY : body,
+      args,
+      idempotency: idempotency && { claim: idempotency, numeric },
+    };
+    let run: MaybeAsync<Run>;
     try {
-      const { output, attempts, replay } = await this.runToCommit(
-        definition,
-        signature.name,
-        numeric ? new Uint8Array(0) : body,
-        args,
-        idempotency && { claim: idempotency, numeric },
-      );
-      if (replay) return { ...replay, attempts, replayed: true };
-      return { output, numeric, attempts };
-    } finally {
-      this.running.set(definition.name, (this.running.get(definition.name) ?? 1) - 1);
-      this.deps.leases.release(definition.revision);
-      this.deps.metrics.inFlight.dec();
+      run = this.attempt(job, 1, []);
+    } catch (error) {
+      this.finished(definition);
+      throw error;
     }
+    if (run instanceof Promise) {
+      return run.then(
+        (done) => this.answer(definition, numeric, done),
+        (error: unknown) => {
+          this.finished(definition);
+          throw error;
+        },
+      );
+    }
+    return this.answer(definition, numeric, run);
   }
 
-  private async runToCommit(
-    definition: FaasletDefinition,
-    exportName: string,
-    input: Uint8Array,
-    args: string[],
-    idempotency?: { claim: IdempotencyClaim; numeric: boolean },
-  ): Promise<{ output: Uint8Array; attempts: number; replay?: StoredResponse }> {
-    const { pool, store, metrics, maxAttempts } = this.deps;
-    let staleKeys: StateKey[] = [];
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      // A Redis outage answers 503 at once, without running the guest (ADR 0045); while
-      // another pod holds the namespace's turn, the attempt waits to start (ADR 0046).
-      const admission = store.admit?.(definition.namespace);
-      if (admission) await admission;
-      const fast = this.deps.fastLane?.tryInvoke(definition, exportName, input, args);
-      (fast ? metrics.ranOnMain : metrics.ranOnWorker).inc();
-      const outcome: WorkerOutcome = fast
-        ? { ...fast, workerUid: MAIN_THREAD }
-        : await pool.submit(
-            {
-              faaslet: definition.name,
-              revision: definition.revision,
-              export: exportName,
-              input,
-              args,
-            },
-            { timeoutMs: definition.timeoutMs, namespace: definition.namespace },
-            staleKeys,
-          );
-      if (outcome.type === 'done') {
-        this.forwardLogs(outcome.logs);
-        // Other workers' copies of what this attempt writes are stale from the moment its
-        // commit is issued, and a global commit answers a Redis round trip later (ADR 0041).
-        pool.noteCommitted(outcome.workerUid, outcome.writes);
-        const { claim, numeric } = idempotency ?? {};
-        const result = await store.commit({
-          reads: outcome.reads,
-          writes: outcome.writes,
-          attempt,
-          ...(claim && {
-            idempotency: { claim, response: { numeric: !!numeric, output: outcome.output } },
-          }),
-        });
-        if (result.ok && result.replay) {
-          // Nothing applied: every cached copy of what this attempt wrote is stale.
-          pool.noteCommitted(undefined, outcome.writes);
-          return { output: outcome.output, attempts: attempt, replay: result.replay };
-        }
-        if (result.ok) {
-          metrics.committed.inc();
-          return { output: outcome.output, attempts: attempt };
-        }
-        // The worker cached this attempt's writes speculatively: those copies are stale too.
-        staleKeys = [...result.stale, ...outcome.writes.map(([key]) => key)];
-      } else if (outcome.type === 'conflict') {
-        staleKeys = outcome.keys;
-      } else {
-        staleKeys = await this.excuse(definition, exportName, outcome);
-      }
-      metrics.conflicted.inc();
-      pool.noteConflict(definition.namespace);
-      // Most conflicts clear with the fresh values; a jittered pause breaks lock-step retries.
-      if (attempt > 2) await delay(Math.random() * attempt);
+  private answer(definition: FaasletDefinition, numeric: boolean, run: Run): InvocationResult {
+    this.finished(definition);
+    const { output, attempts, replay } = run;
+    if (replay) return { ...replay, attempts, replayed: true };
+    return { output, numeric, attempts };
+  }
+
+  private finished(definition: FaasletDefinition): void {
+    this.running.set(definition.name, (this.running.get(definition.name) ?? 1) - 1);
+    this.deps.leases.release(definition.revision);
+    this.deps.metrics.inFlight.dec();
+  }
+
+  /** One attempt: admission, execution (the fast lane, else a worker), commit. */
+  private attempt(job: Job, attempt: number, staleKeys: StateKey[]): MaybeAsync<Run> {
+    // A Redis outage answers 503 at once, without running the guest (ADR 0045); while
+    // another pod holds the namespace's turn, the attempt waits to start (ADR 0046).
+    const admission = this.deps.store.admit?.(job.definition.namespace);
+    if (admission) return admission.then(() => this.execute(job, attempt, staleKeys));
+    return this.execute(job, attempt, staleKeys);
+  }
+
+  private execute(job: Job, attempt: number, staleKeys: StateKey[]): MaybeAsync<Run> {
+    const { definition, exportName, input, args } = job;
+    const { fastLane, pool, metrics } = this.deps;
+    const fast = fastLane?.tryInvoke(definition, exportName, input, args);
+    if (fast) {
+      metrics.ranOnMain.inc();
+      return this.settle(job, attempt, { ...fast, workerUid: MAIN_THREAD });
     }
-    throw conflict(
-      `transaction on namespace ${definition.namespace} gave up after ${maxAttempts} conflicting attempts`,
-    );
+    metrics.ranOnWorker.inc();
+    return pool
+      .submit(
+        {
+          faaslet: definition.name,
+          revision: definition.revision,
+          export: exportName,
+          input,
+          args,
+        },
+        { timeoutMs: definition.timeoutMs, namespace: definition.namespace },
+        staleKeys,
+      )
+      .then((outcome) => this.settle(job, attempt, outcome));
+  }
+
+  /** Commits a finished attempt, or works out what the next attempt must refresh. */
+  private settle(job: Job, attempt: number, outcome: WorkerOutcome): MaybeAsync<Run> {
+    const { pool, store, metrics } = this.deps;
+    if (outcome.type === 'conflict') return this.retry(job, attempt, outcome.keys);
+    if (outcome.type !== 'done') {
+      return andThen(this.excuse(job, outcome), (stale) => this.retry(job, attempt, stale));
+    }
+    this.forwardLogs(outcome.logs);
+    // Other workers' copies of what this attempt writes are stale from the moment its
+    // commit is issued, and a global commit answers a Redis round trip later (ADR 0041).
+    pool.noteCommitted(outcome.workerUid, outcome.writes);
+    const { claim, numeric } = job.idempotency ?? {};
+    const committing = store.commit({
+      reads: outcome.reads,
+      writes: outcome.writes,
+      attempt,
+      ...(claim && {
+        idempotency: { claim, response: { numeric: !!numeric, output: outcome.output } },
+      }),
+    });
+    return andThen(committing, (result) => {
+      if (result.ok && result.replay) {
+        // Nothing applied: every cached copy of what this attempt wrote is stale.
+        pool.noteCommitted(undefined, outcome.writes);
+        return { output: outcome.output, attempts: attempt, replay: result.replay };
+      }
+      if (result.ok) {
+        metrics.committed.inc();
+        return { output: outcome.output, attempts: attempt };
+      }
+      // The worker cached this attempt's writes speculatively: those copies are stale too.
+      return this.retry(job, attempt, [...result.stale, ...outcome.writes.map(([key]) => key)]);
+    });
+  }
+
+  private retry(job: Job, attempt: number, staleKeys: StateKey[]): MaybeAsync<Run> {
+    const { namespace } = job.definition;
+    this.deps.metrics.conflicted.inc();
+    this.deps.pool.noteConflict(namespace);
+    if (attempt >= this.deps.maxAttempts) {
+      throw conflict(
+        `transaction on namespace ${namespace} gave up after ${this.deps.maxAttempts} conflicting attempts`,
+      );
+    }
+    // Most conflicts clear with the fresh values; a jittered pause breaks lock-step retries.
+    if (attempt > 2) {
+      return delay(Math.random() * attempt).then(() => this.attempt(job, attempt + 1, staleKeys));
+    }
+    return this.attempt(job, attempt + 1, staleKeys);
   }
 
   /**
@@ -206,22 +267,19 @@ export class Invoker {
    * failure is rare, and an answer serializability would not give costs more than a round trip.
    * A Redis outage meanwhile throws the outage's 503.
    */
-  private async excuse(
-    definition: FaasletDefinition,
-    exportName: string,
-    outcome: Failure,
-  ): Promise<StateKey[]> {
+  private excuse(job: Job, outcome: Failure): MaybeAsync<StateKey[]> {
+    const { definition, exportName } = job;
     if (
       outcome.type === 'failed' &&
       SNAPSHOT_FAILURES.has(outcome.kind) &&
       outcome.reads.length > 0
     ) {
-      const stale = await this.deps.store.staleAtSource(outcome.reads);
-      if (stale.length > 0) {
+      return andThen(this.deps.store.staleAtSource(outcome.reads), (stale) => {
+        if (stale.length === 0) throw this.failure(definition, exportName, outcome);
         this.forwardLogs(outcome.logs);
         this.deps.metrics.staleFailures.labels(outcome.kind).inc();
         return stale;
-      }
+      });
     }
     throw this.failure(definition, exportName, outcome);
   }

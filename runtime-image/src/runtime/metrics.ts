@@ -1,38 +1,47 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { ScrapedCount, scrapedCounts } from './scraped-count.js';
+import { ScrapedHistogram, type HistogramSeries } from './scraped-histogram.js';
+
+/** One Faaslet/export/outcome: its count, and the latency series of its Faaslet. */
+type InvocationSeries = ScrapedCount & { latency: HistogramSeries<'faaslet'> };
 
 /** The runtime pod's Prometheus metrics, on a registry of its own (several runtimes may share a process in tests). */
 export class RuntimeMetrics {
   readonly registry = new Registry();
-  readonly invocations = new Counter({
+  /** Counted in plain numbers on the hot path, read by prom-client when scraped (ADR 8). */
+  private readonly invocationCounts = new Map<string, InvocationSeries>();
+  private readonly invocations = new Counter({
     name: 'glass_invocations_total',
     help: 'Invocations by Faaslet, export and outcome (ok or an error code)',
     labelNames: ['faaslet', 'export', 'outcome'] as const,
     registers: [this.registry],
+    collect: scrapedCounts(() => this.invocationCounts.values()),
   });
-  readonly latency = new Histogram({
+  private readonly latency = new ScrapedHistogram({
     name: 'glass_invocation_duration_seconds',
     help: 'Invocation latency from request to committed answer',
     labelNames: ['faaslet'] as const,
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5],
     registers: [this.registry],
   });
+  readonly ranOnMain = new ScrapedCount({ lane: 'main' });
+  readonly ranOnWorker = new ScrapedCount({ lane: 'worker' });
   readonly lanes = new Counter({
     name: 'glass_invocation_lane_total',
     help: 'Executions by where they ran: main (the fast lane) or worker',
     labelNames: ['lane'] as const,
     registers: [this.registry],
+    collect: scrapedCounts(() => [this.ranOnMain, this.ranOnWorker]),
   });
-  /** Children for the labels counted on every call: a label lookup costs more than the call. */
-  readonly ranOnMain = this.lanes.labels('main');
-  readonly ranOnWorker = this.lanes.labels('worker');
+  readonly committed = new ScrapedCount({ result: 'committed' });
+  readonly conflicted = new ScrapedCount({ result: 'conflict' });
   readonly commits = new Counter({
     name: 'glass_state_commits_total',
     help: 'State commits by result: committed, or conflict (retried: a stale commit, a stale read, or a failure on a stale snapshot)',
     labelNames: ['result'] as const,
     registers: [this.registry],
+    collect: scrapedCounts(() => [this.committed, this.conflicted]),
   });
-  readonly committed = this.commits.labels('committed');
-  readonly conflicted = this.commits.labels('conflict');
   readonly staleFailures = new Counter({
     name: 'glass_stale_snapshot_failures_total',
     help: 'Guest failures (by kind) on a snapshot no longer current: retried like conflicts, not answered',
@@ -73,33 +82,20 @@ export class RuntimeMetrics {
     labelNames: ['faaslet'] as const,
     registers: [this.registry],
   });
-  readonly inFlight = new Gauge({
-    name: 'glass_invocations_in_flight',
-    help: 'Invocations running or queued',
-    registers: [this.registry],
-  });
-
-  /** Label children by faaslet/export/outcome: a label lookup per call costs more than the call. */
-  private readonly children = new Map<
-    string,
-    {
-      count: ReturnType<RuntimeMetrics['invocations']['labels']>;
-      latency: ReturnType<RuntimeMetrics['latency']['labels']>;
-    }
-  >();
+  /** Invocations running or queued: a plain number, read when scraped. */
+  readonly inFlight = new ScrapedCount({});
 
   recordInvocation(faaslet: string, exportName: string, outcome: string, ms: number): void {
     const key = `${faaslet}/${exportName}/${outcome}`;
-    let child = this.children.get(key);
-    if (!child) {
-      child = {
-        count: this.invocations.labels(faaslet, exportName, outcome),
-        latency: this.latency.labels(faaslet),
-      };
-      this.children.set(key, child);
+    let series = this.invocationCounts.get(key);
+    if (!series) {
+      series = Object.assign(new ScrapedCount({ faaslet, export: exportName, outcome }), {
+        latency: this.latency.series({ faaslet }),
+      });
+      this.invocationCounts.set(key, series);
     }
-    child.count.inc();
-    child.latency.observe(ms / 1000);
+    series.inc();
+    series.latency.observe(ms / 1000);
   }
 
   /** The fast lane's own counts, read when Prometheus scrapes. */
@@ -117,6 +113,15 @@ export class RuntimeMetrics {
 
   constructor(workerCount: () => number) {
     collectDefaultMetrics({ register: this.registry });
+    const inFlight = this.inFlight;
+    new Gauge({
+      name: 'glass_invocations_in_flight',
+      help: 'Invocations running or queued',
+      registers: [this.registry],
+      collect() {
+        this.set(inFlight.value);
+      },
+    });
     this.workers = new Gauge({
       name: 'glass_workers',
       help: 'Guest worker threads running',

@@ -98,7 +98,7 @@ describe('replacing a Faaslet in a running runtime', function () {
     assert.equal(settled, false, 'the long invocation ended before the unload: nothing was tested');
     assert.throws(() => runtime.registry.resolve('busy', 'busy'), { status: 404 });
     // Resolved before the unload but not started: it finds the Faaslet gone.
-    await assert.rejects(runtime.invoker.invoke(target, new Uint8Array(0), ['0']), {
+    await assert.rejects(async () => runtime.invoker.invoke(target, new Uint8Array(0), ['0']), {
       status: 404,
     });
     assert.equal(await running, '1');

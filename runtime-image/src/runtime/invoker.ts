@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { WorkerOutcome } from '../host/guest-worker.js';
 import { ArgumentError, argsFromText, checkArgs, isNumericExport } from '../host/numeric-args.js';
-import type { FaasletDefinition, FailureKind, StateKey } from '../host/protocol.js';
+import type { FaasletDefinition, FailureKind, InvokeOutcome, StateKey } from '../host/protocol.js';
 import type { WorkerPool } from '../host/worker-pool.js';
 import { bytesText } from '../host/ascii.js';
 import type { FastLane } from '../host/fast-lane.js';
@@ -57,7 +57,9 @@ const MAIN_THREAD = 'main-thread';
 const SNAPSHOT_FAILURES: ReadonlySet<FailureKind> = new Set(['trap', 'exit']);
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
-type Failure = Exclude<WorkerOutcome, { type: 'done' | 'conflict' }>;
+/** What an attempt ended in, wherever it ran. */
+type AttemptOutcome = InvokeOutcome | Extract<WorkerOutcome, { type: 'timeout' | 'crashed' }>;
+type Failure = Exclude<AttemptOutcome, { type: 'done' | 'conflict' }>;
 
 const EMPTY = new Uint8Array(0);
 
@@ -77,7 +79,7 @@ interface Run {
   replay?: StoredResponse;
 }
 
-function failureError(outcome: Extract<WorkerOutcome, { type: 'failed' }>): GlassError {
+function failureError(outcome: Extract<AttemptOutcome, { type: 'failed' }>): GlassError {
   switch (outcome.kind) {
     case 'memory-limit':
       return memoryLimit(outcome.message);
@@ -192,7 +194,7 @@ export class Invoker {
     const fast = fastLane?.tryInvoke(definition, exportName, input, args);
     if (fast) {
       metrics.ranOnMain.inc();
-      return this.settle(job, attempt, { ...fast, workerUid: MAIN_THREAD });
+      return this.settle(job, attempt, fast, MAIN_THREAD);
     }
     metrics.ranOnWorker.inc();
     return pool
@@ -207,11 +209,21 @@ export class Invoker {
         { timeoutMs: definition.timeoutMs, namespace: definition.namespace },
         staleKeys,
       )
-      .then((outcome) => this.settle(job, attempt, outcome));
+      .then((outcome) =>
+        this.settle(job, attempt, outcome, 'workerUid' in outcome ? outcome.workerUid : ''),
+      );
   }
 
-  /** Commits a finished attempt, or works out what the next attempt must refresh. */
-  private settle(job: Job, attempt: number, outcome: WorkerOutcome): MaybeAsync<Run> {
+  /**
+   * Commits a finished attempt, or works out what the next attempt must refresh. `ranOn`: the
+   * worker's uid, or MAIN_THREAD for the fast lane.
+   */
+  private settle(
+    job: Job,
+    attempt: number,
+    outcome: AttemptOutcome,
+    ranOn: string,
+  ): MaybeAsync<Run> {
     const { pool, store, metrics } = this.deps;
     if (outcome.type === 'conflict') return this.retry(job, attempt, outcome.keys);
     if (outcome.type !== 'done') {
@@ -220,7 +232,7 @@ export class Invoker {
     this.forwardLogs(outcome.logs);
     // Other workers' copies of what this attempt writes are stale from the moment its
     // commit is issued, and a global commit answers a Redis round trip later (ADR 0041).
-    pool.noteCommitted(outcome.workerUid, outcome.writes);
+    pool.noteCommitted(ranOn, outcome.writes);
     const { claim, numeric } = job.idempotency ?? {};
     const committing = store.commit({
       reads: outcome.reads,

@@ -57,19 +57,34 @@ export const RedisSpec = z
     ],
   });
 
+/** The Redis image a `managed: true` cluster runs unless `managedImage` names another. */
+export const DEFAULT_MANAGED_REDIS_IMAGE = 'redis:7-alpine';
+
 export const StateSpec = z
   .object({
     redis: RedisSpec.optional(),
     managed: z.boolean().optional(),
+    /**
+     * The image of the managed Redis, for clusters that pull from a mirror or pin a digest;
+     * default DEFAULT_MANAGED_REDIS_IMAGE. Only with `managed: true`.
+     */
+    managedImage: z.string().min(1).max(512).optional(),
   })
   .refine((s) => !(s.redis !== undefined && s.managed === true), {
     message: 'redis and managed are mutually exclusive',
+  })
+  .refine((s) => s.managedImage === undefined || s.managed === true, {
+    message: 'managedImage needs managed: true',
   })
   .meta({
     'x-kubernetes-validations': [
       {
         rule: '!(has(self.redis) && has(self.managed) && self.managed)',
         message: 'redis and managed are mutually exclusive',
+      },
+      {
+        rule: '!has(self.managedImage) || (has(self.managed) && self.managed)',
+        message: 'managedImage needs managed: true',
       },
     ],
   });

@@ -145,6 +145,11 @@ describe('the GlassCluster schema', function () {
       message: /mutually exclusive/,
     },
     {
+      name: 'a managed Redis image without managed',
+      spec: { state: { managedImage: 'mirror.internal/redis:7' } },
+      message: /managedImage needs managed: true/,
+    },
+    {
       name: 'a redis url of another scheme',
       spec: { state: { redis: { url: 'http://r' } } },
       message: /redis:\/\/ or rediss:\/\//,

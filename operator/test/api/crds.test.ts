@@ -142,6 +142,12 @@ const invalid: Invalid[] = [
     sameAsZod: true,
   },
   {
+    name: 'a GlassCluster with a managed Redis image but no managed Redis',
+    object: gc(withSpec('state', { redis: { url: 'redis://r:6379' }, managedImage: 'redis:7' })),
+    message: 'spec.state: Invalid value: managedImage needs managed: true',
+    sameAsZod: true,
+  },
+  {
     name: 'a GlassCluster whose redis url is not redis://',
     object: gc(withSpec('state', { redis: { url: 'http://r:6379' } })),
     message: "spec.state.redis.url in body should match '^rediss?:\\/\\/'",

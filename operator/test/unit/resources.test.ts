@@ -117,6 +117,22 @@ describe('the GlassCluster resource builders', function () {
     }
   });
 
+  it('runs the managed Redis from redis:7-alpine, or from state.managedImage', function () {
+    const image = (c: GlassCluster): unknown =>
+      at(
+        child(desiredChildren(c), 'Deployment', 'demo-redis'),
+        'spec',
+        'template',
+        'spec',
+        'containers',
+        0,
+        'image',
+      );
+    assert.equal(image(cluster({ state: { managed: true } })), 'redis:7-alpine');
+    const pinned = 'mirror.internal/library/redis@sha256:' + 'a'.repeat(64);
+    assert.equal(image(cluster({ state: { managed: true, managedImage: pinned } })), pinned);
+  });
+
   it('runs every pod under the restricted Pod Security profile', function () {
     for (const deployment of deployments(cluster({ state: { managed: true } }))) {
       const pod = at(deployment, 'spec', 'template', 'spec') as Json;

@@ -1,4 +1,4 @@
-import type { GlassCluster } from '@glass/crds';
+import { DEFAULT_MANAGED_REDIS_IMAGE, type GlassCluster } from '@glass/crds';
 import {
   childMeta,
   labels,
@@ -9,7 +9,7 @@ import {
   selector,
 } from './meta.js';
 
-/** `state.managed: true`: a single Redis with AOF, for clusters that bring none. */
+/** `state.managed: true`: a single Redis with AOF, for clusters that bring none (`state.managedImage`). */
 export function managedRedis(cluster: GlassCluster): Record<string, unknown>[] {
   const name = names(cluster).redis;
   return [
@@ -29,7 +29,7 @@ export function managedRedis(cluster: GlassCluster): Record<string, unknown>[] {
             containers: [
               {
                 name: 'redis',
-                image: 'redis:7-alpine',
+                image: cluster.spec.state?.managedImage ?? DEFAULT_MANAGED_REDIS_IMAGE,
                 args: ['--appendonly', 'yes', '--dir', '/data', '--save', ''],
                 ports: [{ name: 'redis', containerPort: 6379 }],
                 readinessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 2 },

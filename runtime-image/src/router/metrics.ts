@@ -1,5 +1,6 @@
 // The router's Prometheus metrics, in a registry of its own (never prom-client's global one).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ScrapedCount, scrapedCounts } from '../metrics/scraped-count.js';
 
 /** Why an attempt on a pod failed: it never reached the pod, broke after, or timed out. */
 export type FailureKind = 'connect' | 'reset' | 'timeout' | 'unavailable';
@@ -11,7 +12,7 @@ export interface PodGaugeSource {
 export class RouterMetrics {
   readonly registry = new Registry();
   /** Requests by pod and code, counted in a plain map on the hot path, exported on scrape. */
-  private readonly requestCounts = new Map<string, { pod: string; code: string; count: number }>();
+  private readonly requestCounts = new Map<string, ScrapedCount>();
   readonly duration = new Histogram({
     name: 'glass_router_request_duration_seconds',
     help: 'Time from request received to response headers sent, retries included.',
@@ -45,10 +46,7 @@ export class RouterMetrics {
       help: 'Requests answered by the router, by the pod that answered ("" for none) and HTTP status code.',
       labelNames: ['pod', 'code'] as const,
       registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const c of requestCounts.values()) this.inc({ pod: c.pod, code: c.code }, c.count);
-      },
+      collect: scrapedCounts(() => requestCounts.values()),
     });
     new Gauge({
       name: 'glass_router_pod_healthy',
@@ -75,8 +73,11 @@ export class RouterMetrics {
 
   countRequest(pod: string, status: number): void {
     const key = `${pod} ${status}`;
-    const known = this.requestCounts.get(key);
-    if (known) known.count += 1;
-    else this.requestCounts.set(key, { pod, code: String(status), count: 1 });
+    let count = this.requestCounts.get(key);
+    if (!count) {
+      count = new ScrapedCount({ pod, code: String(status) });
+      this.requestCounts.set(key, count);
+    }
+    count.inc();
   }
 }

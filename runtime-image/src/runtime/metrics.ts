@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { ScrapedCount, scrapedCounts } from './scraped-count.js';
-import { ScrapedHistogram, type HistogramSeries } from './scraped-histogram.js';
+import { ScrapedCount, scrapedCounts } from '../metrics/scraped-count.js';
+import { ScrapedHistogram, type HistogramSeries } from '../metrics/scraped-histogram.js';
 
 /** One Faaslet/export/outcome: its count, and the latency series of its Faaslet. */
 type InvocationSeries = ScrapedCount & { latency: HistogramSeries<'faaslet'> };

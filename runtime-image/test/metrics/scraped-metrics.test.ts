@@ -1,8 +1,8 @@
 // The hot path's plain counts (ADR 8) must read exactly as prom-client's own metrics would.
 import { strict as assert } from 'node:assert';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { ScrapedCount, scrapedCounts } from '../../src/runtime/scraped-count.js';
-import { ScrapedHistogram } from '../../src/runtime/scraped-histogram.js';
+import { ScrapedCount, scrapedCounts } from '../../src/metrics/scraped-count.js';
+import { ScrapedHistogram } from '../../src/metrics/scraped-histogram.js';
 
 const BUCKETS = [0.001, 0.01, 0.1, 1];
 const OBSERVED: [string, number][] = [

@@ -141,14 +141,26 @@ export interface TurnRequest {
   ms: number;
 }
 
-export interface CommitPlan {
-  /** COMMIT_ONE_LUA for one key with no Idempotency-Key and no turn to take; else COMMIT_LUA. */
-  script: 'one' | 'general';
-  /** The state keys, in KEYS order. */
-  keys: StateKey[];
-  /** numkeys, then KEYS, then ARGV: the script's arguments as ioredis sends them. */
-  args: (string | Buffer | number)[];
+/** COMMIT_ONE_LUA's own arguments (the turn's key and the pod's id follow from the key). */
+export interface OneKeyCommit {
+  key: StateKey;
+  /** The version read; '*' when it was not read. */
+  expected: string;
+  value: string | Buffer;
+  /** The new version: '' deletes the key, '*' writes nothing. */
+  version: string;
 }
+
+/** COMMIT_ONE_LUA for one key with no Idempotency-Key and no turn to take; else COMMIT_LUA. */
+export type CommitPlan =
+  | { script: 'one'; keys: [StateKey]; commit: OneKeyCommit }
+  | {
+      script: 'general';
+      /** The state keys, in KEYS order. */
+      keys: StateKey[];
+      /** numkeys, then KEYS, then ARGV: the script's arguments as ioredis sends them. */
+      args: (string | Buffer | number)[];
+    };
 
 /** Up to this size, an all-ASCII value goes as a string (ioredis then skips its Buffer path). */
 const ASCII_ARG_MAX = 256;
@@ -178,11 +190,7 @@ function writeArgs(write: VersionedEntry | undefined): (string | Buffer)[] {
 }
 
 /** One key read and/or written, nothing else: COMMIT_ONE_LUA's arguments, else undefined. */
-function planSingleKey(
-  request: CommitRequest,
-  naming: KeyNaming,
-  turn: TurnRequest,
-): CommitPlan | undefined {
+function planSingleKey(request: CommitRequest, turn: TurnRequest): CommitPlan | undefined {
   if (request.idempotency || turn.take) return undefined;
   const { reads, writes } = request;
   if (reads.length > 1 || writes.length > 1) return undefined;
@@ -190,16 +198,12 @@ function planSingleKey(
   if (key === undefined) return undefined;
   const write = writes[0];
   if (write !== undefined && write[0] !== key) return undefined;
-  const args: (string | Buffer)[] = [
-    naming.state(key),
-    naming.turn(turn.namespace),
-    turn.me,
-    reads[0]?.[1] ?? '*',
-  ];
-  if (write === undefined) args.push('', '*');
-  else if (write[1] === null) args.push('', '');
-  else args.push(argOf(write[1]), write[2]);
-  return { script: 'one', keys: [key], args };
+  const expected = reads[0]?.[1] ?? '*';
+  let commit: OneKeyCommit;
+  if (write === undefined) commit = { key, expected, value: '', version: '*' };
+  else if (write[1] === null) commit = { key, expected, value: '', version: '' };
+  else commit = { key, expected, value: argOf(write[1]), version: write[2] };
+  return { script: 'one', keys: [key], commit };
 }
 
 export function planCommit(
@@ -207,7 +211,7 @@ export function planCommit(
   naming: KeyNaming,
   turn: TurnRequest,
 ): CommitPlan {
-  const single = planSingleKey(request, naming, turn);
+  const single = planSingleKey(request, turn);
   if (single) return single;
   const read = new Map(request.reads);
   const written = new Map<StateKey, VersionedEntry>();

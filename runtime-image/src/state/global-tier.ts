@@ -10,6 +10,7 @@ import {
   entriesOf,
   keyNaming,
   planCommit,
+  type CommitPlan,
   type KeyNaming,
 } from './commit-script.js';
 import {
@@ -18,7 +19,8 @@ import {
   type IdempotencyClaim,
   type StoredResponse,
 } from './idempotency.js';
-import { PodCache } from './pod-cache.js';
+import { isNoScript, OneKeyCommitEncoder } from './one-key-commit-command.js';
+import { PodCache, type IssuedCommit } from './pod-cache.js';
 import { NamespaceTurns } from './turns.js';
 import type { RedisSettings } from './redis-config.js';
 import { RedisLink } from './redis-link.js';
@@ -52,12 +54,14 @@ export class GlobalTier {
   /** Who this pod is when it holds a namespace's turn. */
   private readonly podId = randomBytes(6).toString('hex');
   private readonly turns = new NamespaceTurns();
+  private readonly oneKeyCommits: OneKeyCommitEncoder;
 
   constructor(
     readonly link: RedisLink,
     keyPrefix: string,
   ) {
     this.naming = keyNaming(keyPrefix);
+    this.oneKeyCommits = new OneKeyCommitEncoder(COMMIT_ONE_LUA, this.naming, this.podId);
     link.client.defineCommand('glassCommit', { lua: COMMIT_LUA });
     link.client.defineCommand('glassCommitOne', { lua: COMMIT_ONE_LUA, numberOfKeys: 2 });
     link.client.defineCommand('glassRead', { lua: READ_LUA });
@@ -128,18 +132,20 @@ export class GlobalTier {
     if (namespace === undefined) return APPLIED;
     const take = (request.attempt ?? 0) >= TAKE_TURN_AT_ATTEMPT;
     const plan = planCommit(request, this.naming, { me: this.podId, namespace, take, ms: TURN_MS });
-    const issued = this.cache.issueCommit(plan.keys, request.writes);
-    let reply: unknown;
     // link.command() inlined: this is the one command on every global invocation's path.
     this.link.watchdog.sent();
+    const sent =
+      plan.script === 'one'
+        ? this.link.client.sendCommand(this.oneKeyCommits.command(plan.commit))
+        : this.commands.glassCommitBuffer(...plan.args);
+    // After the send, not before: Redis is already running the script meanwhile. Nothing
+    // can read the cache in between, and no reply is handled before this returns.
+    const issued = this.cache.issueCommit(plan.keys, request.writes);
+    let reply: unknown;
     try {
-      reply =
-        plan.script === 'one'
-          ? await this.commands.glassCommitOneBuffer(...plan.args)
-          : await this.commands.glassCommitBuffer(...plan.args);
+      reply = await sent;
     } catch (error) {
-      this.cache.forget(issued);
-      throw this.link.failure(error, 'the commit');
+      reply = await this.recommit(error, plan, issued);
     } finally {
       this.link.watchdog.answered();
     }
@@ -167,6 +173,22 @@ export class GlobalTier {
         if (!claim) throw new Error('Redis replayed a commit that carried no Idempotency-Key');
         return { ok: true, replay: replayOf(claim, decoded.record) };
       }
+    }
+  }
+
+  /**
+   * A commit that failed to reach Redis, or that Redis refused. The one-key script goes by
+   * its SHA alone; if Redis has lost it (SCRIPT FLUSH, a restart), the commit goes again
+   * through ioredis's own script command, which sends the body with EVAL when Redis lacks it.
+   */
+  private async recommit(error: unknown, plan: CommitPlan, issued: IssuedCommit): Promise<unknown> {
+    try {
+      if (plan.script !== 'one' || !isNoScript(error)) throw error;
+      const args = this.oneKeyCommits.args(plan.commit);
+      return await this.link.command(() => this.commands.glassCommitOneBuffer(...args));
+    } catch (failed) {
+      this.cache.forget(issued);
+      throw this.link.failure(failed, 'the commit');
     }
   }
 

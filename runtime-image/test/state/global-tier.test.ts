@@ -1,6 +1,7 @@
 // The global tier against a real redis-server, in process: two GlobalTiers are two pods.
 import { strict as assert } from 'node:assert';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import type { VersionedEntry } from '../../src/host/protocol.js';
 import { createLogger } from '../../src/logger.js';
@@ -102,6 +103,52 @@ describe('the global tier on a real Redis', function () {
       ok: true,
     });
     assert.deepEqual((await podB.read(['ns/solo'])).map(shown), [['ns/solo', '2', 'a.s2']]);
+  });
+
+  it('carries binary values and non-ASCII key names byte for byte through a one-key commit', async function () {
+    const binary = Uint8Array.from({ length: 300 }, (_, i) => (i * 37) % 256);
+    const short = Uint8Array.from([0, 255, 13, 10, 36, 42]);
+    for (const [key, value] of [
+      ['ns/ключ', binary],
+      ['ns/€', short],
+      ['ns/plain', text('é\r\n$3')],
+    ] as const) {
+      assert.deepEqual(await podA.commit({ reads: [[key, '']], writes: [[key, value, 'a.u1']] }), {
+        ok: true,
+      });
+      const [entry] = await podB.read([key]);
+      assert.deepEqual(entry && [entry[0], Buffer.from(entry[1] ?? []), entry[2]], [
+        key,
+        Buffer.from(value),
+        'a.u1',
+      ]);
+    }
+  });
+
+  it('commits by the script SHA alone, and once more with the body when Redis has lost its scripts', async function () {
+    const admin = new Redis(redis.url);
+    try {
+      const evals = async (): Promise<number> => {
+        const line = /cmdstat_eval:calls=(\d+)/.exec(await admin.info('commandstats'));
+        return Number(line?.[1] ?? 0);
+      };
+      await podA.commit({ reads: [], writes: [['ns/flushed', text('1'), 'a.f1']] });
+      await admin.script('FLUSH');
+      const before = await evals();
+      const outcome = await podA.commit({
+        reads: [['ns/flushed', 'a.f1']],
+        writes: [['ns/flushed', text('2'), 'a.f2']],
+      });
+      assert.deepEqual(outcome, { ok: true });
+      await podA.commit({
+        reads: [['ns/flushed', 'a.f2']],
+        writes: [['ns/flushed', text('3'), 'a.f3']],
+      });
+      assert.equal(await evals(), before + 1, 'one EVAL reloads the script; the next goes by SHA');
+      assert.deepEqual((await podB.read(['ns/flushed'])).map(shown), [['ns/flushed', '3', 'a.f3']]);
+    } finally {
+      admin.disconnect();
+    }
   });
 
   it('validates read-only transactions too, so a stale read is never answered', async function () {

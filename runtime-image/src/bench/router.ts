@@ -18,6 +18,7 @@ const ROUNDS = 3;
 const LATENCY_REQUESTS = 2000;
 const PATH = '/invoke/counter/get';
 const MAIN = repoPath('runtime-image/dist/src/cli/main.js');
+const RELAY = repoPath('runtime-image/dist/src/bench/tcp-relay.js');
 
 async function load(url: string, seconds: number): Promise<number> {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds });
@@ -31,8 +32,10 @@ interface Servers {
   children: Child[];
   runtime: Child;
   router: Child;
+  relay: Child;
   direct: string;
   routed: string;
+  relayed: string;
 }
 
 /**
@@ -53,7 +56,11 @@ function cpuNs(child: Child): number | undefined {
 }
 
 async function startServers(): Promise<Servers> {
-  const [runtimePort, routerPort] = [await freePort(), await freePort()];
+  const [runtimePort, routerPort, relayPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const runtime = spawnNode(MAIN, [
     ...['runtime', '--port', String(runtimePort), '--log-level', 'warn'],
     ...['--faaslets', repoPath('crds/samples/counter.yaml')],
@@ -62,16 +69,20 @@ async function startServers(): Promise<Servers> {
     ...['router', '--port', String(routerPort), '--host', '127.0.0.1'],
     ...['--backend', `http://127.0.0.1:${runtimePort}`],
   ]);
+  const relay = spawnNode(RELAY, [String(relayPort), String(runtimePort)]);
   const servers = {
-    children: [runtime, router],
+    children: [runtime, router, relay],
     runtime,
     router,
+    relay,
     direct: `http://127.0.0.1:${runtimePort}`,
     routed: `http://127.0.0.1:${routerPort}`,
+    relayed: `http://127.0.0.1:${relayPort}`,
   };
   try {
     await waitForOk(runtime, `${servers.direct}/ready`);
     await waitForOk(router, `${servers.routed}${PATH}`);
+    await waitForOk(relay, `${servers.relayed}${PATH}`);
   } catch (error) {
     await Promise.all(servers.children.map(stop));
     throw error;
@@ -82,11 +93,15 @@ async function startServers(): Promise<Servers> {
 async function throughput(servers: Servers): Promise<BenchRow[]> {
   await load(servers.direct + PATH, WARMUP_S);
   await load(servers.routed + PATH, WARMUP_S);
+  await load(servers.relayed + PATH, WARMUP_S);
   const direct: number[] = [];
   const routed: number[] = [];
+  const relayed: number[] = [];
   let routerNs = 0;
   let runtimeNs = 0;
   let routedRequests = 0;
+  let relayNs = 0;
+  let relayedRequests = 0;
   for (let round = 0; round < ROUNDS; round++) {
     direct.push(await load(servers.direct + PATH, DURATION_S));
     const [router0, runtime0] = [cpuNs(servers.router), cpuNs(servers.runtime)];
@@ -96,9 +111,15 @@ async function throughput(servers: Servers): Promise<BenchRow[]> {
     routedRequests += rate * DURATION_S;
     routerNs += (router1 ?? NaN) - (router0 ?? NaN);
     runtimeNs += (runtime1 ?? NaN) - (runtime0 ?? NaN);
+    const relay0 = cpuNs(servers.relay);
+    const relayRate = await load(servers.relayed + PATH, DURATION_S);
+    relayNs += (cpuNs(servers.relay) ?? NaN) - (relay0 ?? NaN);
+    relayed.push(relayRate);
+    relayedRequests += relayRate * DURATION_S;
   }
   const value = median(routed);
   const baseline = median(direct);
+  const floor = median(relayed);
   const rows = [
     row({
       name: `requests/s through the router vs direct to its one runtime (GET ${PATH}, ${CONNECTIONS} connections)`,
@@ -108,13 +129,27 @@ async function throughput(servers: Servers): Promise<BenchRow[]> {
       goal: '>= 0.7x',
       met: value / baseline >= 0.7,
     }),
+    row({
+      name: "  through a bare TCP relay (copies bytes, parses nothing) vs direct: any proxy's ceiling here",
+      value: floor,
+      baseline,
+      unit: 'req/s',
+      goal: undefined,
+    }),
   ];
-  if (Number.isFinite(routerNs) && Number.isFinite(runtimeNs)) {
+  if (Number.isFinite(routerNs) && Number.isFinite(runtimeNs) && Number.isFinite(relayNs)) {
     rows.push(
       row({
         name: 'router CPU per proxied request vs the runtime CPU per request it served',
         value: routerNs / routedRequests / 1000,
         baseline: runtimeNs / routedRequests / 1000,
+        unit: 'µs',
+        goal: undefined,
+      }),
+      row({
+        name: '  the TCP relay CPU per request, for scale',
+        value: relayNs / relayedRequests / 1000,
+        baseline: undefined,
         unit: 'µs',
         goal: undefined,
       }),

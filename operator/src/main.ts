@@ -29,14 +29,19 @@ const program: Command = new Command('glass-operator')
   .action(async (flags: Record<string, unknown>) => {
     const parsed = OperatorConfig.safeParse({
       ...flags,
-      kubeconfig: flags.kubeconfig ?? process.env.KUBECONFIG,
       identity: flags.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
       leaseNamespace: flags.leaseNamespace ?? process.env.POD_NAMESPACE,
     });
     if (!parsed.success) program.error(`glass-operator: ${describeZodError(parsed.error)}`);
     const config = Object.freeze(parsed.data);
     const log = pino({ name: 'glass-operator', level: config.logLevel });
-    const manager = new Manager(config, log);
+    let manager: Manager;
+    try {
+      manager = new Manager(config, log);
+    } catch (error) {
+      // No credentials, or an unreadable kubeconfig: a startup error for a person to fix.
+      program.error(`glass-operator: ${(error as Error).message}`);
+    }
     const port = await manager.start();
     log.info({ port, identity: config.identity }, 'operator started');
     const stop = (): void => {

@@ -6,7 +6,8 @@ import type { OperatorConfig } from './config.js';
 import { buildInformers } from './controllers.js';
 import { FaasletReconciler } from './faaslet/reconcile.js';
 import { GlassClusterReconciler } from './glasscluster/reconcile.js';
-import { Kube, loadKubeConfig, StaleReadError } from './kube/client.js';
+import { loadKubeConfig } from '@glass/runtime/kube-config';
+import { Kube, reuseConnections, StaleReadError } from './kube/client.js';
 import { CachedReader } from './kube/reader.js';
 import type { ResilientInformer } from '@glass/runtime/resilient-informer';
 import { LeaderElection } from './leader/lease.js';
@@ -38,7 +39,7 @@ export class Manager {
     private readonly config: OperatorConfig,
     private readonly log: Logger,
   ) {
-    const kubeConfig = loadKubeConfig(config.kubeconfig);
+    const kubeConfig = reuseConnections(loadKubeConfig(config.kubeconfig));
     const kube = new Kube(kubeConfig);
     const events = new EventRecorder(kubeConfig, 'glass-operator', log);
     const queue = (): WorkQueue => new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });

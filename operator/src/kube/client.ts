@@ -139,14 +139,6 @@ export class Kube {
   }
 }
 
-/** The kubeconfig from a file, the pod's service account, or the usual default search. */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const config = new KubeConfig();
-  if (path) config.loadFromFile(path);
-  else config.loadFromDefault();
-  return reuseConnections(config);
-}
-
 /**
  * client-node 1.x gives every API call a new https.Agent, so every call opens a new TLS
  * connection (a handshake on both sides; most of a reconcile's time, docs/adr/0051). This

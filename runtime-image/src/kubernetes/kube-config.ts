@@ -1,5 +1,6 @@
 // Where a Glass process's Kubernetes credentials and namespace come from: the runtime's
-// `--cluster` mode (docs/adr/0064) and the router's `--kubernetes-service` (docs/adr/0065).
+// `--cluster` mode (docs/adr/0064), the router's `--kubernetes-service` (docs/adr/0065) and
+// the operator (`@glass/runtime/kube-config`).
 import { KubeConfig } from '@kubernetes/client-node';
 
 export interface KubeTarget {
@@ -26,7 +27,11 @@ export function loadKubeTarget(flags: KubeTargetFlags): KubeTarget {
   return { config, namespace: flags.namespace ?? (contextNamespace || 'default') };
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
+/**
+ * The kubeconfig at `path`, else what `kubectl` would use (KUBECONFIG, ~/.kube/config, the
+ * pod's service account). Throws, saying what is missing, when there are no usable credentials.
+ */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
   const config = new KubeConfig();
   if (path !== undefined) {
     try {

@@ -173,17 +173,39 @@ glass_k8s__build_k8s() (
     ldflags+=" -X k8s.io/component-base/version.$key=$val -X k8s.io/client-go/pkg/version.$key=$val"
   done
 
-  local t0 t1
   for name in "$@"; do
     glass_k8s__log "building $name $version (several minutes on 2 cores)"
-    t0=$(glass_k8s__now)
-    (cd "$work" && glass_k8s__gorun build -trimpath -tags selinux,notest,grpcnotrace \
-      -ldflags "$ldflags" -o "$work/$name" "k8s.io/kubernetes/cmd/$name")
-    mv -f "$work/$name" "$bindir/$name"
-    t1=$(glass_k8s__now)
-    glass_k8s__log "built $name $version in $(glass_k8s__fmt_secs $((t1 - t0)))"
+    glass_k8s__build_binary "$work" "$name" "$version" "k8s.io/kubernetes/cmd/$name" "$ldflags" \
+      "$bindir" -tags selinux,notest,grpcnotrace
   done
 )
+
+# Download module $1 at version $2 and make the fresh build module in $3 require it, after
+# checking the Go toolchain against the module's go directive. Prints the commit hash the
+# proxy reports (possibly empty); everything else goes to stderr.
+glass_k8s__require_module() {
+  local mod=$1 version=$2 work=$3 info gomod gover
+  glass_k8s__log "downloading $mod@$version"
+  info=$(glass_k8s__download "$mod@$version" "$work") || return 1
+  gomod=$(glass_k8s__json_field GoMod <<<"$info")
+  gover=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")
+  glass_k8s__check_go "$(glass_k8s__go)" "$gover" || return 1
+  glass_k8s__init_module "$work" "$gover" >&2 || return 1
+  (cd "$work" && glass_k8s__gorun mod edit -require="$mod@$version") >&2 || return 1
+  glass_k8s__json_field Hash <<<"$info"
+}
+
+# Build package $4 of the module in $1 as binary $2 (at version $3, for the log) with
+# ldflags $5 and any further `go build` flags, then move it into bin dir $6.
+glass_k8s__build_binary() {
+  local work=$1 name=$2 version=$3 pkg=$4 ldflags=$5 bindir=$6 t0 t1
+  shift 6
+  t0=$(glass_k8s__now)
+  (cd "$work" && glass_k8s__gorun build -trimpath "$@" -ldflags "$ldflags" -o "$work/$name" "$pkg") || return 1
+  mv -f "$work/$name" "$bindir/$name" || return 1
+  t1=$(glass_k8s__now)
+  glass_k8s__log "built $name $version in $(glass_k8s__fmt_secs $((t1 - t0)))"
+}
 
 glass_k8s__build_etcd() (
   set -euo pipefail
@@ -191,28 +213,15 @@ glass_k8s__build_etcd() (
   mkdir -p "$bindir"
   work=$(mktemp -d "$bindir/../.build.XXXXXX")
   trap 'rm -rf "$work"' EXIT
-  local mod=go.etcd.io/etcd/server/v3
-  glass_k8s__log "downloading $mod@$version"
-  local info gomod commit gover
-  info=$(glass_k8s__download "$mod@$version" "$work")
-  gomod=$(glass_k8s__json_field GoMod <<<"$info")
-  commit=$(glass_k8s__json_field Hash <<<"$info")
-  gover=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")
-  glass_k8s__check_go "$(glass_k8s__go)" "$gover"
+  local mod=go.etcd.io/etcd/server/v3 commit
   # The server module's own replace directives (../api etc.) do not apply to a
   # dependency; its requirements name the published sibling modules.
-  glass_k8s__init_module "$work" "$gover"
-  (cd "$work" && glass_k8s__gorun mod edit -require="$mod@$version")
+  commit=$(glass_k8s__require_module "$mod" "$version" "$work")
   (cd "$work" && glass_k8s__gorun get "$mod@$version" 2>&1 | glass_k8s__quiet >&2)
   local ldflags="-s -w"
   [[ -z "$commit" ]] || ldflags+=" -X go.etcd.io/etcd/api/v3/version.GitSHA=${commit:0:7}"
   glass_k8s__log "building etcd $version"
-  local t0 t1
-  t0=$(glass_k8s__now)
-  (cd "$work" && glass_k8s__gorun build -trimpath -ldflags "$ldflags" -o "$work/etcd" "$mod")
-  mv -f "$work/etcd" "$bindir/etcd"
-  t1=$(glass_k8s__now)
-  glass_k8s__log "built etcd $version in $(glass_k8s__fmt_secs $((t1 - t0)))"
+  glass_k8s__build_binary "$work" etcd "$version" "$mod" "$ldflags" "$bindir"
 )
 
 glass_k8s__build_helm() (
@@ -221,33 +230,20 @@ glass_k8s__build_helm() (
   mkdir -p "$bindir"
   work=$(mktemp -d "$bindir/../.build.XXXXXX")
   trap 'rm -rf "$work"' EXIT
-  local mod=helm.sh/helm/v3
-  glass_k8s__log "downloading $mod@$version"
-  local info gomod commit gover
-  info=$(glass_k8s__download "$mod@$version" "$work")
-  gomod=$(glass_k8s__json_field GoMod <<<"$info")
-  commit=$(glass_k8s__json_field Hash <<<"$info")
-  gover=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$gomod")
-  glass_k8s__check_go "$(glass_k8s__go)" "$gover"
-  glass_k8s__init_module "$work" "$gover"
-  (cd "$work" && glass_k8s__gorun mod edit -require="$mod@$version")
+  local mod=helm.sh/helm/v3 commit
+  commit=$(glass_k8s__require_module "$mod" "$version" "$work")
   (cd "$work" && glass_k8s__gorun get "$mod/cmd/helm@$version" 2>&1 | glass_k8s__quiet >&2)
   # As helm's Makefile: the Kubernetes version helm assumes comes from its client-go.
   local cgo kmaj kmin
   cgo=$(cd "$work" && glass_k8s__gorun list -m -f '{{.Version}}' k8s.io/client-go)
   IFS=. read -r kmaj kmin _ <<<"${cgo#v}"
-  local p=helm.sh/helm/v3
+  local p=$mod
   local ldflags="-s -w -X $p/internal/version.version=$version -X $p/internal/version.gitTreeState=clean"
   [[ -z "$commit" ]] || ldflags+=" -X $p/internal/version.gitCommit=$commit"
   ldflags+=" -X $p/pkg/lint/rules.k8sVersionMajor=$((kmaj + 1)) -X $p/pkg/lint/rules.k8sVersionMinor=$kmin"
   ldflags+=" -X $p/pkg/chartutil.k8sVersionMajor=$((kmaj + 1)) -X $p/pkg/chartutil.k8sVersionMinor=$kmin"
   glass_k8s__log "building helm $version"
-  local t0 t1
-  t0=$(glass_k8s__now)
-  (cd "$work" && glass_k8s__gorun build -trimpath -ldflags "$ldflags" -o "$work/helm" "$mod/cmd/helm")
-  mv -f "$work/helm" "$bindir/helm"
-  t1=$(glass_k8s__now)
-  glass_k8s__log "built helm $version in $(glass_k8s__fmt_secs $((t1 - t0)))"
+  glass_k8s__build_binary "$work" helm "$version" "$mod/cmd/helm" "$ldflags" "$bindir"
 )
 
 # Runs in its own bash process (so that errexit holds whatever the caller does): take the

@@ -47,6 +47,9 @@ async function startRedis(): Promise<{ child: Child; url: string; dir: string }>
   const child: Child = { process: proc, stdout: () => '', stderr: () => '' };
   // Commands queue until the server is up; the timeout covers one that never comes up.
   const probe = new Redis({ port, retryStrategy: () => 50 });
+  // Refused until the server listens: expected, and retried; without a listener ioredis
+  // prints each one as an unhandled error.
+  probe.on('error', () => undefined);
   const timeout = setTimeout(() => {
     probe.disconnect();
   }, 10_000);

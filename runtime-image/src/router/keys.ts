@@ -57,7 +57,8 @@ export function functionOf(url: string): string | undefined {
   const path = q === -1 ? url : url.slice(0, q);
   const [empty, kind, name] = path.split('/');
   if (empty !== '' || name === undefined || name === '') return undefined;
-  return kind === 'invoke' || kind === 'state' ? decode(name) : undefined;
+  if (kind !== 'invoke' && kind !== 'state') return undefined;
+  return name.includes('%') ? decode(name) : name;
 }
 
 type Reader = (req: KeyedRequest, trusted: TrustedProxies) => string | undefined;

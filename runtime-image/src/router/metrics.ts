@@ -1,6 +1,7 @@
 // The router's Prometheus metrics, in a registry of its own (never prom-client's global one).
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { ScrapedCount, scrapedCounts } from '../metrics/scraped-count.js';
+import { ScrapedHistogram } from '../metrics/scraped-histogram.js';
 
 /** Why an attempt on a pod failed: it never reached the pod, broke after, or timed out. */
 export type FailureKind = 'connect' | 'reset' | 'timeout' | 'unavailable';
@@ -13,12 +14,13 @@ export class RouterMetrics {
   readonly registry = new Registry();
   /** Requests by pod and code, counted in a plain map on the hot path, exported on scrape. */
   private readonly requestCounts = new Map<string, ScrapedCount>();
-  readonly duration = new Histogram({
+  /** Observed into directly (the one series has no labels); prom-client reads it on scrape. */
+  readonly duration = new ScrapedHistogram({
     name: 'glass_router_request_duration_seconds',
     help: 'Time from request received to response headers sent, retries included.',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [this.registry],
-  });
+  }).series({});
   readonly failures = new Counter({
     name: 'glass_router_upstream_failures_total',
     help: 'Attempts on a pod that failed, by pod and kind (connect, reset, timeout, unavailable).',

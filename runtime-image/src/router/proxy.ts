@@ -173,18 +173,21 @@ export class UpstreamProxy {
           controller = c;
           if (res.destroyed) c.abort(new Error('the client went away'));
         },
-        onResponseStart: (c, status, headers) => {
+        onResponseStart: (_c, status, headers) => {
           if (status < 200) return; // 1xx: the real answer follows
           started = true;
           this.answered(pod, status, headers[ERROR_CODE_HEADER]);
           res.writeHead(status, responseHeaders(headers, pod.name));
           resolve({ ok: true, status });
-          res.on('drain', () => {
-            c.resume();
-          });
         },
         onResponseData: (c, chunk) => {
-          if (held !== undefined && !res.write(held)) c.pause();
+          // A slow client: the pod's connection waits until the client has taken this much.
+          if (held !== undefined && !res.write(held)) {
+            c.pause();
+            res.once('drain', () => {
+              c.resume();
+            });
+          }
           held = chunk;
         },
         onResponseEnd: () => {

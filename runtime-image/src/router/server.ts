@@ -47,12 +47,16 @@ export function sendError(
 
 class BodyTooLarge extends Error {}
 
-/** The whole request body, or undefined when the request has none; rejects past `limit`. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/** Whether the request has a body to read (a GET usually has none). */
+function hasBody(req: IncomingMessage): boolean {
+  return (
+    req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
+  );
+}
+
+/** The whole request body; rejects past `limit`. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
-  if (declared === undefined && req.headers['transfer-encoding'] === undefined) {
-    return Promise.resolve(undefined);
-  }
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(new BodyTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -137,13 +141,24 @@ function upstreamHeaders(req: IncomingMessage, clientIp: string): string[] {
   return headers;
 }
 
-async function proxyRequest(
+/** Reads the body (when there is one), then proxies; a body-less request waits for nothing. */
+function proxyRequest(
   deps: RouterHandlerDeps,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const started = performance.now();
-  const body = await readBody(req, deps.maxBody);
+  if (!hasBody(req)) return forward(deps, req, res, undefined, started);
+  return readBody(req, deps.maxBody).then((body) => forward(deps, req, res, body, started));
+}
+
+async function forward(
+  deps: RouterHandlerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer | undefined,
+  started: number,
+): Promise<void> {
   const view = { url: req.url ?? '/', headers: req.headers, peer: req.socket.remoteAddress ?? '' };
   const key = deps.keys.keyOf(view);
   const outcome = await deps.proxy.forward(

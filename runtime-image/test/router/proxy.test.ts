@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { get as httpGet } from 'node:http';
 import type { RunningRouter } from '../../src/router/router.js';
 import type { MemberSet } from '../../src/router/membership.js';
 import {
@@ -13,6 +15,7 @@ import {
   type Answer,
   type Backend,
 } from './helpers.js';
+import { bigChunk } from './fixtures/big-chunk.js';
 
 type TestRouter = RunningRouter & { membership: MemberSet };
 
@@ -178,6 +181,40 @@ describe('router proxying to real backend processes', function () {
       });
       assert.equal(status, 413);
       assert.equal((json as { error: { code: string } }).error.code, 'body_too_large');
+    });
+
+    it('streams a long answer to a client that reads slowly, every byte in order', async function () {
+      this.timeout(30_000);
+      const mib = 24;
+      const expected = createHash('sha256');
+      for (let i = 0; i < mib * 16; i++) expected.update(bigChunk(i));
+      const received = createHash('sha256');
+      let length = 0;
+      await new Promise<void>((resolve, reject) => {
+        const req = httpGet(`${router.url}/big?mib=${mib}`, (res) => {
+          assert.equal(res.statusCode, 200);
+          // Stop reading for a while every 4 MiB: the router must hold the pod back meanwhile
+          // (pause its connection until the client drains) and then carry on.
+          let sincePause = 0;
+          res.on('data', (chunk: Buffer) => {
+            received.update(chunk);
+            length += chunk.length;
+            sincePause += chunk.length;
+            if (sincePause >= 4 * 1024 * 1024) {
+              sincePause = 0;
+              res.pause();
+              setTimeout(() => res.resume(), 150);
+            }
+          });
+          res.on('end', resolve);
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+      });
+      assert.equal(length, mib * 1024 * 1024);
+      assert.equal(received.digest('hex'), expected.digest('hex'));
+      // The router still serves normally afterwards.
+      assert.equal((await call(client, '/invoke/echo/run')).status, 200);
     });
 
     it('answers 503 in the runtime error shape when it knows no pods', async () => {

@@ -152,6 +152,20 @@ describe('router proxying to real backend processes', function () {
       assert.match(String(json), /glass_router_pod_ring_share\{pod="127\.0\.0\.1:\d+"\} 0\.\d+/);
     });
 
+    it('/metrics times every request it counts: the duration histogram agrees with the counts', async () => {
+      const text = String((await call(client, '/metrics')).json);
+      const sum = (pattern: RegExp): number =>
+        [...text.matchAll(pattern)].reduce((total, match) => total + Number(match[1]), 0);
+      const counted = sum(/^glass_router_requests_total\{[^}]*\} (\d+)$/gm);
+      const timed = sum(/^glass_router_request_duration_seconds_count (\d+)$/gm);
+      const inf = sum(/^glass_router_request_duration_seconds_bucket\{le="\+Inf"\} (\d+)$/gm);
+      const fast = sum(/^glass_router_request_duration_seconds_bucket\{le="0\.0005"\} (\d+)$/gm);
+      assert.ok(counted > 0, 'earlier tests sent requests through the router');
+      assert.deepEqual([timed, inf], [counted, counted]);
+      assert.ok(fast <= inf);
+      assert.match(text, /^glass_router_request_duration_seconds_sum [\d.e-]+$/m);
+    });
+
     it('a POST to /lb/status is 405 in the runtime error shape', async () => {
       const { status, json } = await call(client, '/lb/status', { method: 'POST' });
       assert.equal(status, 405);

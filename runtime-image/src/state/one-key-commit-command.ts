@@ -1,10 +1,10 @@
-// The one-key commit as an ioredis Command whose wire bytes this module writes (ADR 47,
-// "Later"). ioredis builds every command from its arguments: it flattens them
-// (`Array.prototype.flat`, ≈0.9 µs for nine) and measures and concatenates each one again
-// (≈1 µs): together ≈1.6 µs more than an INCR, before the commit leaves. Most of those bytes
-// are the same for every commit of a key (the script's SHA, both key names, the pod's id),
-// so they are encoded once per key, and each commit only appends its three own arguments.
-// ioredis still does everything else: the connection, queueing, reply parsing, errors.
+// The one-key commit as an ioredis Command whose wire bytes this module writes (ADR 47).
+// ioredis builds every command from its arguments: it flattens them (`Array.prototype.flat`,
+// ≈0.9 µs for nine) and measures and concatenates each one again (≈1 µs): together ≈1.6 µs
+// more than an INCR, before the commit leaves. Most of those bytes are the same for every
+// commit of a key (the script's SHA, both key names, the pod's id), so they are encoded once
+// per key, and each commit only appends its three own arguments. ioredis still does
+// everything else: the connection, queueing, reply parsing, errors.
 import { createHash } from 'node:crypto';
 import { Command } from 'ioredis';
 import type { StateKey } from '../host/protocol.js';

@@ -24,6 +24,8 @@ export interface RunningPod {
   podIp: string | undefined;
   /** PID of each running container, by container name. */
   pids: Record<string, number>;
+  /** Each running container's liveness probe so far (passes, failures since the last pass). */
+  liveness: Record<string, { passes: number; failures: number }>;
   logFiles: string[];
   /** The kubeconfig holding the pod's ServiceAccount token, if it has one. */
   kubeconfig: string | undefined;
@@ -121,6 +123,7 @@ export class NodeAgent {
       uid: r.uid,
       podIp: r.podIp,
       pids: r.pids(),
+      liveness: r.liveness(),
       logFiles: r.logFiles(),
       kubeconfig: r.kubeconfig,
     }));

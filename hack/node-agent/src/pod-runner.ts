@@ -15,6 +15,7 @@ import { MERGE_PATCH, type Kube } from './kube.js';
 import { writePodKubeconfig } from './pod-credentials.js';
 import type { PodNetwork } from './pod-network.js';
 import { podStatus, type ContainerFacts, type ContainerPhase } from './pod-status.js';
+import { LivenessProbe } from './liveness-probe.js';
 import { ReadinessProbe } from './readiness-probe.js';
 
 export interface RunnerDeps {
@@ -34,6 +35,9 @@ interface Container {
   logFile: string;
   process?: ContainerProcess;
   probe?: ReadinessProbe;
+  liveness?: LivenessProbe;
+  /** Why the agent killed it (a failing liveness probe), for its terminated state. */
+  killedBecause?: string;
 }
 
 /** What the image's Dockerfile sets (ENV), with /tmp — the only writable place — per pod. */
@@ -90,6 +94,17 @@ export class PodRunner {
     for (const c of this.containers)
       if (c.phase.kind === 'running') pids[c.spec.name] = c.phase.pid;
     return pids;
+  }
+
+  /** Each running container's liveness probe so far, by container name (those that have one). */
+  liveness(): Record<string, { passes: number; failures: number }> {
+    const out: Record<string, { passes: number; failures: number }> = {};
+    for (const c of this.containers) {
+      if (c.phase.kind === 'running' && c.liveness) {
+        out[c.spec.name] = { passes: c.liveness.passes, failures: c.liveness.failures };
+      }
+    }
+    return out;
   }
 
   logFiles(): string[] {
@@ -151,9 +166,10 @@ export class PodRunner {
     const prepared = [];
     for (const c of this.containers) {
       const env = { ...base, ...(await containerEnv(c.spec, facts, this.deps.keys)) };
-      prepared.push({ container: c, env, probe: this.readinessProbe(c) });
+      const probes = { readiness: this.readinessProbe(c), liveness: this.livenessProbe(c) };
+      prepared.push({ container: c, env, probes });
     }
-    for (const { container, env, probe } of prepared) this.spawn(container, env, probe);
+    for (const { container, env, probes } of prepared) this.spawn(container, env, probes);
   }
 
   /** The container's readiness probe against the pod IP; it throws on a port it cannot resolve. */
@@ -166,11 +182,27 @@ export class PodRunner {
     });
   }
 
+  /** The container's liveness probe: when it fails, the container is killed and the pod ends. */
+  private livenessProbe(container: Container): LivenessProbe | undefined {
+    const { livenessProbe } = container.spec;
+    if (!livenessProbe) return undefined;
+    const probe = new LivenessProbe(livenessProbe, container.spec, this.podIp ?? '', (why) => {
+      container.killedBecause = why;
+      this.deps.log.warn(
+        { pod: `${this.namespace}/${this.name}`, container: container.spec.name, reason: why },
+        'killing the container',
+      );
+      void container.process?.stop(probe.terminationGraceMs ?? this.graceMs());
+    });
+    return probe;
+  }
+
   private spawn(
     container: Container,
     env: Record<string, string>,
-    probe: ReadinessProbe | undefined,
+    probes: { readiness: ReadinessProbe | undefined; liveness: LivenessProbe | undefined },
   ): void {
+    const probe = probes.readiness;
     const { spec } = container;
     const expanded: V1Container = {
       ...spec,
@@ -188,6 +220,7 @@ export class PodRunner {
     container.phase = { kind: 'running', pid: child.pid ?? 0, startedAt: child.startedAt };
     container.ready = probe === undefined;
     container.probe = probe;
+    container.liveness = probes.liveness;
     this.deps.log.info(
       {
         pod: `${this.namespace}/${this.name}`,
@@ -198,6 +231,7 @@ export class PodRunner {
       'container started',
     );
     probe?.start();
+    probes.liveness?.start();
     void child.exited.then(() => this.onExit(container));
   }
 
@@ -205,12 +239,14 @@ export class PodRunner {
     const { process: child } = container;
     const exit = child?.result;
     container.probe?.stop();
+    container.liveness?.stop();
     if (!child || !exit || this.stopping) return;
     container.phase = {
       kind: 'terminated',
       pid: child.pid ?? 0,
       startedAt: child.startedAt,
       ...exit,
+      ...(container.killedBecause === undefined ? {} : { message: container.killedBecause }),
     };
     container.ready = false;
     this.deps.log.warn(
@@ -236,7 +272,10 @@ export class PodRunner {
   }
 
   private async stopProcesses(graceMs: number): Promise<void> {
-    for (const c of this.containers) c.probe?.stop();
+    for (const c of this.containers) {
+      c.probe?.stop();
+      c.liveness?.stop();
+    }
     await Promise.all(this.containers.flatMap((c) => (c.process ? [c.process.stop(graceMs)] : [])));
     for (const c of this.containers) {
       const exit = c.process?.result;

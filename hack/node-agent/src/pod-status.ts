@@ -12,6 +12,8 @@ export type ContainerPhase =
       finishedAt: Date;
       exitCode: number;
       signal: string | undefined;
+      /** Why the agent ended it, when it did (a failing liveness probe). */
+      message?: string;
     };
 
 export interface ContainerFacts {
@@ -43,6 +45,14 @@ export function podPhase(
     return allSucceeded ? 'Succeeded' : 'Failed';
   }
   return containers.every((c) => c.phase.kind === 'running') ? 'Running' : 'Pending';
+}
+
+function terminatedMessage(
+  phase: Extract<ContainerPhase, { kind: 'terminated' }>,
+  killed: boolean,
+): string {
+  const how = killed ? `ended by ${phase.signal ?? ''}` : `exited with code ${phase.exitCode}`;
+  return phase.message === undefined ? how : `${phase.message}; ${how}`;
 }
 
 function containerStatus(facts: ContainerFacts, uid: string): V1ContainerStatus {
@@ -77,7 +87,7 @@ function containerStatus(facts: ContainerFacts, uid: string): V1ContainerStatus 
         exitCode: phase.exitCode,
         ...(killed ? { signal: phase.exitCode - 128 } : {}),
         reason: phase.exitCode === 0 ? 'Completed' : 'Error',
-        message: killed ? `ended by ${phase.signal ?? ''}` : `exited with code ${phase.exitCode}`,
+        message: terminatedMessage(phase, killed),
         startedAt: phase.startedAt,
         finishedAt: phase.finishedAt,
       },

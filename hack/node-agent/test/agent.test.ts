@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import { call } from '../src/e2e/http.js';
 import { RedisServer } from '../src/e2e/redis-server.js';
@@ -216,6 +217,34 @@ describe('node agent on a real control plane', function () {
     assert.equal(status.containerStatuses?.[0]?.ready, false);
     h.redis = await RedisServer.start(port);
     await waitForPod(h, 'probed', 'ready again', isReady, 30_000);
+  });
+
+  it('kills a container whose liveness probe keeps failing, and says why; a passing one runs on', async () => {
+    const livenessProbe = {
+      httpGet: { path: '/health', port: 'http' },
+      periodSeconds: 1,
+      failureThreshold: 2,
+      terminationGracePeriodSeconds: 1,
+    };
+    await h.core.createNamespacedPod({
+      namespace: NAMESPACE,
+      body: pod('hung', runtimeContainer([], { livenessProbe })),
+    });
+    await waitForPod(h, 'hung', 'ready', isReady);
+    const pid = pidOf(h, 'hung');
+    startedPids.push(pid);
+    await delay(3500); // three periods of a passing probe
+    const running = await h.core.readNamespacedPod({ namespace: NAMESPACE, name: 'hung' });
+    assert.equal(running.status?.phase, 'Running');
+    assert.equal(alive(pid), true);
+    // Hung: the process is there but answers nothing, so /health times out.
+    process.kill(pid, 'SIGSTOP');
+    const failed = await waitForPod(h, 'hung', 'Failed', (p) => p.status?.phase === 'Failed');
+    const terminated = failed.status?.containerStatuses?.[0]?.state?.terminated;
+    // A stopped process cannot act on SIGTERM: SIGKILL after the probe's 1 s grace period.
+    assert.equal(terminated?.exitCode, 137);
+    assert.equal(terminated.message, 'liveness probe failed 2 times in a row; ended by SIGKILL');
+    assert.equal(alive(pid), false);
   });
 
   it('ends a pod whose process is killed (no restart in place), and its ReplicaSet replaces it', async () => {

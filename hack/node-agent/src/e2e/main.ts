@@ -16,6 +16,7 @@ import { printDiagnostics } from './diagnostics.js';
 import { applyFaaslets, checkAnswers } from './faaslets.js';
 import { printFigures, type Figures } from './figures.js';
 import { installGlass, RELEASE } from './install-glass.js';
+import { checkLiveness } from './liveness.js';
 import { checkPodCredentials } from './pod-credentials.js';
 import { killRuntimePod } from './pod-kill.js';
 import { RedisServer } from './redis-server.js';
@@ -89,6 +90,8 @@ async function steps(
   say('affinity: holds; kill -9 of a runtime pod under load');
   figures.kill = await killRuntimePod(agent, view, installed.routerUrl, installed.runtimePods);
   say('pod kill: survived, nothing acknowledged lost');
+  const live = await checkLiveness(agent, NAMESPACE);
+  say(`liveness probes pass: ${live.join(', ')}`);
 }
 
 /** The steps, cut short by GLASS_E2E_TIMEOUT or by Ctrl-C / SIGTERM: then cleanup still runs. */

@@ -71,8 +71,12 @@ export class OneKeyCommitEncoder {
   /** The same commit as the script's KEYS and ARGV, for ioredis's own script command. */
   args(commit: OneKeyCommit): (string | Buffer)[] {
     const { key, expected, value, version } = commit;
-    const turn = this.naming.turn(namespaceOf(key));
-    return [this.naming.state(key), turn, this.podId, expected, value, version];
+    return [...this.redisKeys(key), this.podId, expected, value, version];
+  }
+
+  /** The script's KEYS for a state key: its hash, then its namespace's turn. */
+  private redisKeys(key: StateKey): [string, string] {
+    return [this.naming.state(key), this.naming.turn(namespaceOf(key))];
   }
 
   /** `*9` EVALSHA sha 2 stateKey turnKey podId: everything before the commit's own arguments. */
@@ -80,8 +84,7 @@ export class OneKeyCommitEncoder {
     let head = this.heads.get(key);
     if (head === undefined) {
       if (this.heads.size >= MAX_HEADS) this.heads.clear();
-      const turn = this.naming.turn(namespaceOf(key));
-      const parts = ['evalsha', this.sha, '2', this.naming.state(key), turn, this.podId];
+      const parts = ['evalsha', this.sha, '2', ...this.redisKeys(key), this.podId];
       head = `*9\r\n${parts.map(bulk).join('')}`;
       this.heads.set(key, head);
     }

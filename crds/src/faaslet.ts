@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { API_VERSION, Condition, DnsLabel, Duration, ObjectMeta, Quantity } from './common.js';
+import { NAMESPACE_TEMPLATE_PATTERN } from './namespace-template.js';
 
 export const FAASLET_KIND = 'Faaslet';
 
@@ -63,9 +64,22 @@ export type FaasletLimits = z.infer<typeof FaasletLimits>;
 export const Durability = z.enum(['local', 'global']);
 export type Durability = z.infer<typeof Durability>;
 
+/** A fixed namespace (a DNS label) or a keyed one, like `cart-{user}` (ADR 0100). */
+export const NamespaceTemplateText = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(
+    new RegExp(NAMESPACE_TEMPLATE_PATTERN),
+    'must be a DNS-1123 label, or one with a single {user}, {session} or {key} placeholder (like cart-{user})',
+  );
+
 export const FaasletState = z.object({
-  /** Key namespace; Faaslets naming the same namespace share keys. Default: the Faaslet's name. */
-  namespace: DnsLabel.optional(),
+  /**
+   * Key namespace; Faaslets naming the same namespace share keys. Default: the Faaslet's name.
+   * One placeholder makes it keyed: `cart-{user}` is a namespace per X-User-ID (ADR 0100).
+   */
+  namespace: NamespaceTemplateText.optional(),
   durability: Durability.default('local'),
 });
 
@@ -93,6 +107,8 @@ export const FaasletStatus = z.object({
   conditions: z.array(Condition).optional(),
   moduleDigest: z.string().optional(),
   exports: z.array(z.string()).optional(),
+  /** The module imports state functions: the router sends its calls to its namespace's owner. */
+  touchesState: z.boolean().optional(),
   invokeURL: z.string().optional(),
 });
 export type FaasletStatus = z.infer<typeof FaasletStatus>;

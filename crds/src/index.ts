@@ -4,4 +4,5 @@ export * from './configmap.js';
 export * from './faaslet.js';
 export * from './glasscluster.js';
 export * from './manifests.js';
+export * from './namespace-template.js';
 export * from './crd.js';

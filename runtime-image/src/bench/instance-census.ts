@@ -31,6 +31,7 @@ const cache = new WorkerStateCache('census', () => ({ ok: true, entries: [] }));
 const add = (instance: WebAssembly.Instance): void => {
   const ctx: InvocationContext = {
     faaslet: definition,
+    namespace: definition.namespace.text,
     memory: instance.exports.memory as WebAssembly.Memory,
     txn: new Transaction(cache),
     input: new Uint8Array(0),

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { RuntimeConfig } from '../config/runtime-config.js';
+import { RuntimeConfigChecked } from '../config/runtime-config.js';
 import { createLogger } from '../logger.js';
 import { serveRuntime } from '../runtime/serve.js';
 import { addRedisOptions, redisConfigInput } from './redis-flags.js';
@@ -40,6 +40,20 @@ export function registerRuntimeCommand(program: Command): void {
         'POD_NAME',
       ),
     )
+    .option(
+      '--members-file <path>',
+      'JSON file listing the runtime pods ([{name, url}]), followed as it changes: which namespaces this pod owns',
+    )
+    .option(
+      '--peers-service <name>',
+      'with --cluster: the runtime Service whose ready endpoints are the runtime pods (namespace ownership)',
+    )
+    .option('--virtual-nodes <n>', 'ring points per pod (the router must use the same)', '150')
+    .option(
+      '--handoff-timeout-ms <ms>',
+      'how long a pod that gains a namespace waits for its previous owner to hand it over',
+      '5000',
+    )
     .option('--workers <n>', 'guest worker threads', '2')
     .option('--max-body-bytes <n>', 'largest request body', String(1024 * 1024))
     .option('--log-level <level>', 'debug, info, warn, error or silent', 'info');
@@ -58,7 +72,7 @@ export function registerRuntimeCommand(program: Command): void {
     if (cluster === undefined && typed.length > 0) {
       program.error(`glass runtime: --${typed.join(' and --')} only make sense with --cluster`);
     }
-    const parsed = RuntimeConfig.safeParse({
+    const parsed = RuntimeConfigChecked.safeParse({
       ...rest,
       faaslets: [...(flags.faaslets as string[]), ...(flags.faaslet as string[])],
       ...(cluster !== undefined && { kubernetes: { cluster, namespace, kubeconfig } }),

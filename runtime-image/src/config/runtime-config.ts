@@ -27,6 +27,17 @@ export const RuntimeConfig = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Absent: only the Faaslets in `faaslets` files. */
   kubernetes: KubernetesSettings.optional(),
+  /**
+   * Where this pod learns the other runtime pods, so it knows which namespaces it owns (ADR
+   * 0101): a JSON file (`glass up`), or the EndpointSlices of the runtime Service (with
+   * --cluster). Absent: a lone runtime, owner of every namespace.
+   */
+  membersFile: z.string().min(1).optional(),
+  peersService: DnsLabel.optional(),
+  /** Default 150, as the router's. */
+  virtualNodes: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** How long a pod that gains a namespace waits for its previous owner's hand-off. */
+  handoffTimeoutMs: z.coerce.number().int().min(0).max(600_000).optional(),
   /** The global tier; absent: local tier only, and `durability: global` is refused. */
   redis: RedisSettings.optional(),
   /** How long an Idempotency-Key's response is replayed (default 24 h). */
@@ -35,3 +46,17 @@ export const RuntimeConfig = z.object({
   testCrashAfterCommitOf: z.string().min(1).optional(),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
+
+/** The membership flags that only mean something together. */
+export const RuntimeConfigChecked = RuntimeConfig.superRefine((config, ctx) => {
+  if (config.peersService !== undefined && config.kubernetes === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['peersService'], message: 'needs --cluster' });
+  }
+  if (config.peersService !== undefined && config.membersFile !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['membersFile'],
+      message: 'give --members-file or --peers-service, not both',
+    });
+  }
+});

@@ -17,6 +17,7 @@ import { FUEL_EXPORT } from '../wasm/fuel.js';
 import { WasiRunner, WasiExit } from './wasi-runner.js';
 import { WASM_PAGE_BYTES } from '../wasm/memory-cap.js';
 import { textBytes } from './ascii.js';
+import { resolveNamespace } from '@glass/crds/namespace-template';
 
 interface LoadedGuest {
   definition: FaasletDefinition;
@@ -30,6 +31,8 @@ class NotFound extends Error {}
 const CALL_UNKNOWN = -1;
 const CALL_TRAPPED = -2;
 const CALL_TOO_DEEP = -3;
+/** The callee acts on another namespace than the caller, which another pod may own (ADR 0102). */
+const CALL_OTHER_NAMESPACE = -4;
 const MAX_CALL_DEPTH = 8;
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {
@@ -118,6 +121,8 @@ export class GuestExecutor {
     if (!guest)
       return this.failed(request.id, 'not-found', `unknown Faaslet ${request.faaslet}`, [], []);
     const ctx = this.context(guest.definition, txn, request.input, 0);
+    ctx.namespace = request.namespace;
+    if (request.values) ctx.values = request.values;
     try {
       this.run(guest, request.export, request.args, ctx);
       const { reads, writes } = txn.finish();
@@ -154,6 +159,7 @@ export class GuestExecutor {
   ): InvocationContext {
     return {
       faaslet,
+      namespace: faaslet.namespace.text,
       memory: undefined,
       txn,
       input,
@@ -216,6 +222,11 @@ export class GuestExecutor {
     const signature = guest?.exports.get(exportName);
     if (!guest || (!signature && guest.definition.abi === 'glass')) return CALL_UNKNOWN;
     const ctx = this.context(guest.definition, caller.txn, input, caller.depth + 1);
+    if (caller.values) ctx.values = caller.values;
+    if (guest.definition.touchesState) {
+      const misplaced = this.placeCallee(caller, ctx, exportName);
+      if (misplaced !== undefined) return misplaced;
+    }
     const savepoint = caller.txn.savepoint();
     try {
       const args =
@@ -238,6 +249,35 @@ export class GuestExecutor {
       caller.logs.push(...ctx.logs);
       this.imports.current = caller;
     }
+  }
+
+  /**
+   * Gives a stateful callee its namespace, resolved with the caller's call values. A call runs
+   * on its own namespace's owner, so a callee may act only on that same namespace (ADR 0102):
+   * anything else answers CALL_OTHER_NAMESPACE, with a log line saying what to change.
+   */
+  private placeCallee(
+    caller: InvocationContext,
+    callee: InvocationContext,
+    exportName: string,
+  ): number | undefined {
+    const template = callee.faaslet.namespace;
+    let namespace: string;
+    try {
+      namespace = resolveNamespace(template, (p) => caller.values?.[p]);
+    } catch (error) {
+      namespace = `${template.text} (${(error as Error).message})`;
+    }
+    if (namespace === caller.namespace) {
+      callee.namespace = namespace;
+      return undefined;
+    }
+    caller.logs.push({
+      level: 2,
+      faaslet: caller.faaslet.name,
+      message: `nested call ${callee.faaslet.name}/${exportName} refused: it acts on namespace ${namespace}, this call on ${caller.namespace}, which may live on another pod; call it through the router, or give both Faaslets the same state.namespace`,
+    });
+    return CALL_OTHER_NAMESPACE;
   }
 
   private classify(

@@ -3,7 +3,7 @@ import { instrumentFuel } from '../wasm/fuel.js';
 import { UnsupportedInstruction } from '../wasm/instructions.js';
 import { collectGarbage } from './collect-garbage.js';
 import { GuestExecutor } from './executor.js';
-import type { FaasletDefinition, InvokeOutcome } from './protocol.js';
+import type { CallValues, FaasletDefinition, InvokeOutcome } from './protocol.js';
 import { OUT_OF_FUEL, type StateView } from './worker-cache.js';
 
 /** How long after a load the fast lane starts metering the module (see `prepare`). */
@@ -82,6 +82,8 @@ export class FastLane {
     exportName: string,
     input: Uint8Array,
     args: string[],
+    namespace = definition.namespace.text,
+    values?: CallValues,
   ): InvokeOutcome | undefined {
     // Only the very revision asked for: never an older module after a swap.
     if (!this.executor.hasRevision(definition.revision)) return undefined;
@@ -99,6 +101,8 @@ export class FastLane {
       export: exportName,
       input,
       args,
+      namespace,
+      ...(values && { values }),
       invalidate: [],
       clearCache: false,
     });

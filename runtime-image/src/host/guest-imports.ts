@@ -1,4 +1,4 @@
-import { stateKey, type FaasletDefinition, type GuestLog } from './protocol.js';
+import { stateKey, type CallValues, type FaasletDefinition, type GuestLog } from './protocol.js';
 import type { Transaction } from './transaction.js';
 
 /** A guest-caused failure the host detected (bad pointer, oversized output): traps the guest. */
@@ -7,6 +7,10 @@ export class GuestFault extends Error {}
 /** What the imports of the instance that is running right now act on. */
 export interface InvocationContext {
   faaslet: FaasletDefinition;
+  /** The namespace state functions act on: the Faaslet's, resolved for this call. */
+  namespace: string;
+  /** The call's placeholder values: a nested call to a keyed callee resolves with them. */
+  values?: CallValues;
   memory: WebAssembly.Memory | undefined;
   txn: Transaction;
   input: Uint8Array;
@@ -74,7 +78,7 @@ export class GuestImports {
 
   private key(ptr: number, len: number): string {
     const ctx = this.context();
-    return stateKey(ctx.faaslet.namespace, decoder.decode(this.bytes(ptr, len)));
+    return stateKey(ctx.namespace, decoder.decode(this.bytes(ptr, len)));
   }
 
   private copyOut(source: Uint8Array, ptr: number, cap: number): number {

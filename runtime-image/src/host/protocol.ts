@@ -1,6 +1,7 @@
 // Messages between the runtime's main thread (HTTP, state, commits) and its guest workers.
 // Everything here crosses postMessage, so it is plain data (plus WebAssembly.Module).
 import type { Abi, Durability } from '@glass/crds';
+import type { NamespaceTemplate, Placeholder } from '@glass/crds/namespace-template';
 import type { ValueType } from '../wasm/module-info.js';
 
 export interface ExportSignature {
@@ -18,8 +19,14 @@ export interface FaasletDefinition {
    * one finish on it (docs/adr/0064-runtime-kubernetes-mode.md).
    */
   revision: number;
-  namespace: string;
+  /** The namespace template: a fixed name, or one a call's value fills (ADR 0100). */
+  namespace: NamespaceTemplate;
   durability: Durability;
+  /**
+   * The module imports state or nested-call functions, so its calls run on the owner of their
+   * namespace; one that touches no state runs anywhere (ADR 0101).
+   */
+  touchesState: boolean;
   abi: Abi;
   digest: string;
   module: WebAssembly.Module;
@@ -33,7 +40,10 @@ export interface FaasletDefinition {
   args: string[];
 }
 
-/** `namespace/key`: namespaces are DNS labels, so the first `/` always splits them. */
+/** What a call fills placeholders with; only the ones it carries are set. */
+export type CallValues = Partial<Record<Placeholder, string>>;
+
+/** `namespace/key`: a namespace never holds `/`, so the first `/` always splits them. */
 export type StateKey = string;
 
 /** A key's value and version; value null means absent. Version '' means "never written". */
@@ -49,6 +59,10 @@ export interface InvokeRequest {
   input: Uint8Array;
   /** Numeric arguments as decimal text (i64 needs more than a double). */
   args: string[];
+  /** The namespace this invocation's state functions act on: its template, resolved. */
+  namespace: string;
+  /** The call's placeholder values, when it has any: nested calls to keyed callees use them. */
+  values?: CallValues;
   /**
    * Keys whose cached copies are stale (another worker committed them, or this worker's
    * commit of them failed). Only keys, never values: a value read now could be older than

@@ -1,7 +1,9 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { stateKey } from '../host/protocol.js';
-import { badRequest, notFound } from '../runtime/errors.js';
+import { NAMESPACE_NAME } from '@glass/crds/namespace-template';
+import { FORWARDED_BY, ForwardError, PeerForwarder } from '../placement/peer-forwarder.js';
+import { badRequest, notFound, notOwner } from '../runtime/errors.js';
 import type { GlassRuntime } from '../runtime/glass-runtime.js';
 import { readBody } from './body.js';
 import { errorMiddleware, failureReporter, type FailureReporter } from './error-middleware.js';
@@ -13,23 +15,55 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** Sent as `X-Glass-Pod`, so a caller (or the router) can tell which pod answered. */
   podName: string;
+  /** Sends calls for namespaces another pod owns to that pod (default: one of its own). */
+  forwarder?: PeerForwarder;
 }
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 function stateKeyOf(ctx: Koa.Context): string {
   const { namespace, key } = ctx.params as { namespace: string; key: string };
-  if (!NAMESPACE.test(namespace)) {
-    throw badRequest(`namespace must be a DNS label, got "${namespace}"`);
+  if (!NAMESPACE_NAME.test(namespace)) {
+    throw badRequest(`"${namespace}" is not a state namespace name`);
   }
   return stateKey(namespace, key);
 }
 
+/**
+ * The /state routes act only on namespaces this pod owns; the others go to their owner, once,
+ * like /invoke (DESIGN.md, State placement).
+ */
+function ownerOnly(runtime: GlassRuntime, forwarder: PeerForwarder): Koa.Middleware {
+  return async (ctx, next) => {
+    const { namespace } = ctx.params as { namespace: string };
+    const by = ctx.get(FORWARDED_BY);
+    const placement = runtime.placement.place(namespace, by === '' ? undefined : by);
+    if (placement.here) {
+      await next();
+      return;
+    }
+    runtime.metrics.forwarded.inc();
+    const body = await readBody(ctx.req, Number.MAX_SAFE_INTEGER);
+    ctx.respond = false;
+    const call = { method: ctx.method, url: ctx.url, headers: ctx.req.headers, body };
+    try {
+      await forwarder.forward(placement.owner, call, ctx.res);
+    } catch (error) {
+      if (ctx.res.headersSent) {
+        ctx.res.destroy();
+        return;
+      }
+      ctx.respond = true;
+      throw error instanceof ForwardError ? notOwner(error.message) : error;
+    }
+  };
+}
+
 /** Everything but `/invoke`: state admin, health, readiness, metrics, and 404 for the rest. */
-function createAdminApp(deps: AppDeps, report: FailureReporter): Koa {
+function createAdminApp(deps: AppDeps, forwarder: PeerForwarder, report: FailureReporter): Koa {
   const { runtime, maxBodyBytes } = deps;
   const app = new Koa();
   const router = new Router();
 
+  router.use('/state/:namespace/:key', ownerOnly(runtime, forwarder));
   router.get('/state/:namespace/:key', async (ctx) => {
     const value = await runtime.readState(stateKeyOf(ctx));
     if (value === null) throw notFound('no such key');
@@ -81,8 +115,9 @@ function createAdminApp(deps: AppDeps, report: FailureReporter): Koa {
  */
 export function createRequestHandler(deps: AppDeps): RequestHandler {
   const report = failureReporter(deps.runtime.log, deps.runtime.metrics);
-  const admin = createAdminApp(deps, report).callback();
-  return invokeHandler({ ...deps, report }, (request, response) => {
+  const forwarder = deps.forwarder ?? new PeerForwarder(deps.podName, 60_000);
+  const admin = createAdminApp(deps, forwarder, report).callback();
+  return invokeHandler({ ...deps, forwarder, report }, (request, response) => {
     void admin(request, response);
   });
 }

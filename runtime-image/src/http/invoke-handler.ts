@@ -3,10 +3,15 @@
 // (ADR 8). Everything else goes to the koa app.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { shortAsciiText } from '../host/ascii.js';
-import { badRequest, notReady } from '../runtime/errors.js';
+import { NamespaceValueError } from '@glass/crds/namespace-template';
+import { callNamespace } from '../placement/call-values.js';
+import { FORWARDED_BY, ForwardError, type PeerForwarder } from '../placement/peer-forwarder.js';
+import type { Member } from '../router/membership.js';
+import { badRequest, notOwner, notReady } from '../runtime/errors.js';
+import type { Placement } from '../runtime/pod-placement.js';
 import type { GlassRuntime } from '../runtime/glass-runtime.js';
 import { invokeIdempotently } from '../runtime/idempotent-invoke.js';
-import type { InvocationResult } from '../runtime/invoker.js';
+import type { InvocationResult, InvocationScope } from '../runtime/invoker.js';
 import type { MaybeAsync } from '../runtime/maybe-async.js';
 import type { ResolvedExport } from '../runtime/registry.js';
 import { parseIdempotencyKey } from '../state/idempotency.js';
@@ -20,10 +25,14 @@ export interface InvokeHandlerDeps {
   maxBodyBytes: number;
   podName: string;
   report: FailureReporter;
+  /** Sends calls for namespaces another pod owns to that pod. */
+  forwarder: PeerForwarder;
 }
 
-/** `/invoke/:faaslet/:export` or `/invoke/:export`. */
-const INVOKE_PATH = /^\/invoke\/([^/]+)(?:\/([^/]+))?$/;
+const HERE: Placement = { here: true };
+
+/** `/invoke/:faaslet/:export/:key`, `/invoke/:faaslet/:export` or `/invoke/:export`. */
+const INVOKE_PATH = /^\/invoke\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?$/;
 const NUMERIC_TYPE = 'text/plain; charset=utf-8';
 const BYTES_TYPE = 'application/octet-stream';
 
@@ -42,8 +51,27 @@ function valuesOf(query: string): string[] {
   return new URLSearchParams(query).getAll('value');
 }
 
+/**
+ * The namespace the call acts on and the values that filled it (ADR 0100). A Faaslet that
+ * touches no state has no namespace to resolve: its template stands in (idempotency records).
+ */
+function scopeOf(target: ResolvedExport, request: IncomingMessage, path: RegExpExecArray) {
+  const key = path[3];
+  const source = { headers: request.headers, pathKey: key === undefined ? undefined : decoded(key) };
+  const { namespace: template, touchesState } = target.definition;
+  if (template.placeholder === undefined) return { namespace: template.text };
+  try {
+    return callNamespace(template, source);
+  } catch (error) {
+    if (!(error instanceof NamespaceValueError)) throw error;
+    if (!touchesState) return { namespace: template.text };
+    throw badRequest(error.message);
+  }
+}
+
 function resolveTarget(runtime: GlassRuntime, method: string, path: RegExpExecArray) {
-  const [, first = '', second] = path;
+  const [, first = '', second, key] = path;
+  if (key !== undefined && second === undefined) throw badRequest('malformed invoke path');
   if (second !== undefined) return runtime.registry.resolve(decoded(first), decoded(second));
   if (method === 'GET') return runtime.registry.resolveExportOnly(decoded(first));
   throw badRequest('use GET /invoke/:export?value=N or POST /invoke/:faaslet/:export');
@@ -61,7 +89,7 @@ function outcomeOf(error: unknown): string {
  * finishes at once (ADR 8) is answered without a promise.
  */
 export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler): RequestHandler {
-  const { runtime, maxBodyBytes, podName, report } = deps;
+  const { runtime, maxBodyBytes, podName, report, forwarder } = deps;
 
   const fail = (request: IncomingMessage, response: ServerResponse, error: unknown): void => {
     const failure = report(error, request.url ?? '');
@@ -74,6 +102,30 @@ export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler)
         'X-Glass-Error': failure.code,
       })
       .end(body);
+  };
+
+  const forward = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    owner: Member,
+    body: MaybeAsync<Uint8Array>,
+  ): void => {
+    runtime.metrics.forwarded.inc();
+    Promise.resolve(body)
+      .then((bytes) =>
+        forwarder.forward(
+          owner,
+          { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body: bytes },
+          response,
+        ),
+      )
+      .catch((error: unknown) => {
+        if (response.headersSent) {
+          response.destroy();
+          return;
+        }
+        fail(request, response, error instanceof ForwardError ? notOwner(error.message) : error);
+      });
   };
 
   const answer = (response: ServerResponse, result: InvocationResult): void => {
@@ -103,6 +155,7 @@ export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler)
     target: ResolvedExport,
     body: Uint8Array,
     query: string,
+    scope: InvocationScope,
   ): void => {
     const started = performance.now();
     const record = (outcome: string): void => {
@@ -113,7 +166,7 @@ export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler)
     try {
       const header = request.headers['idempotency-key'];
       const key = parseIdempotencyKey(Array.isArray(header) ? header[0] : header);
-      result = invokeIdempotently(runtime, target, { body, args: valuesOf(query), key });
+      result = invokeIdempotently(runtime, target, { body, args: valuesOf(query), key, scope });
     } catch (error) {
       record(outcomeOf(error));
       fail(request, response, error);
@@ -146,22 +199,33 @@ export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler)
   ): void => {
     let target: ResolvedExport;
     let body: MaybeAsync<Uint8Array>;
+    let scope: InvocationScope;
+    let placement: Placement = HERE;
     try {
       target = resolveTarget(runtime, request.method ?? 'GET', path);
       if (!runtime.ready) throw notReady('runtime is not ready');
+      scope = scopeOf(target, request, path);
+      if (target.definition.touchesState) {
+        const by = request.headers[FORWARDED_BY];
+        placement = runtime.placement.place(scope.namespace, Array.isArray(by) ? by[0] : by);
+      }
       body = readBody(request, maxBodyBytes);
     } catch (error) {
       fail(request, response, error);
       return;
     }
+    if (!placement.here) {
+      forward(request, response, placement.owner, body);
+      return;
+    }
     if (!(body instanceof Promise)) {
-      invokeAndAnswer(request, response, target, body, query);
+      invokeAndAnswer(request, response, target, body, query, scope);
       return;
     }
     body
       .then(
         (bytes) => {
-          invokeAndAnswer(request, response, target, bytes, query);
+          invokeAndAnswer(request, response, target, bytes, query, scope);
         },
         (error: unknown) => {
           fail(request, response, error);

@@ -1,6 +1,12 @@
 // `glass up`: a whole GlassCluster on one machine. N runtime processes on loopback, the
 // router in this process in front of them, Faaslets from YAML, no Kubernetes, no Redis.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { catalogFromFiles } from '../placement/catalog-from-files.js';
+import { FaasletCatalog } from '../placement/faaslet-catalog.js';
+import { writeMembersFile } from '../placement/file-membership.js';
 import type { Logger } from 'pino';
 import { LocalProcessMembership } from '../router/local-membership.js';
 import { startRouter, type RunningRouter } from '../router/router.js';
@@ -39,7 +45,12 @@ async function distinctFreePorts(count: number, host: string): Promise<number[]>
   return [...ports];
 }
 
-function runtimeArgs(flags: UpFlags, faaslets: string[], port: number): string[] {
+function runtimeArgs(
+  flags: UpFlags,
+  faaslets: string[],
+  port: number,
+  membersFile: string,
+): string[] {
   return [
     '--import',
     PARENT_WATCH,
@@ -53,6 +64,10 @@ function runtimeArgs(flags: UpFlags, faaslets: string[], port: number): string[]
     flags.runtimeLogLevel,
     ...(flags.workers === undefined ? [] : ['--workers', String(flags.workers)]),
     ...(flags.redis === undefined ? [] : ['--redis', flags.redis]),
+    '--members-file',
+    membersFile,
+    '--virtual-nodes',
+    String(flags.virtualNodes),
     '--faaslets',
     ...faaslets,
   ];
@@ -62,12 +77,22 @@ function runtimeArgs(flags: UpFlags, faaslets: string[], port: number): string[]
 export async function createLocalCluster(flags: UpFlags, deps: UpDeps): Promise<LocalCluster> {
   const faaslets = flags.faaslets.length > 0 ? [...flags.faaslets] : defaultFaasletPaths(deps.cwd);
   const membership = new LocalProcessMembership();
-  const router = await startRouter(flags, membership, { log: deps.log });
+  // The router places each call on the owner of the namespace it touches (ADR 0101).
+  const catalog = new FaasletCatalog();
+  catalog.replaceAll(await catalogFromFiles(faaslets));
+  const router = await startRouter(flags, membership, { log: deps.log, catalog });
+  // The runtimes learn the same membership from a file, so they agree on every owner.
+  const membersDir = await mkdtemp(join(tmpdir(), 'glass-up-'));
+  const membersFile = join(membersDir, 'members.json');
+  const stopWritingMembers = writeMembersFile(membership, membersFile);
   const supervisor = new RuntimeSupervisor({
     count: flags.runtimes,
     ports: await distinctFreePorts(flags.runtimes, flags.host),
     host: flags.host,
-    command: (port) => ({ file: process.execPath, args: runtimeArgs(flags, faaslets, port) }),
+    command: (port) => ({
+      file: process.execPath,
+      args: runtimeArgs(flags, faaslets, port, membersFile),
+    }),
     membership,
     readyTimeoutMs: flags.readyTimeout,
     say: deps.say,
@@ -77,7 +102,9 @@ export async function createLocalCluster(flags: UpFlags, deps: UpDeps): Promise<
   const stop = async (): Promise<void> => {
     await router.close();
     await supervisor.stop();
+    await stopWritingMembers();
     await membership.close();
+    await rm(membersDir, { recursive: true, force: true });
   };
   return { router, supervisor, faaslets, start: () => supervisor.start(), stop };
 }

@@ -1,7 +1,10 @@
 // The routing key of a request: the first source present in the configured order wins.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RoutingKeySource } from '@glass/crds';
+import { callValue, cookie } from '../placement/call-values.js';
 import type { TrustedProxies } from './client-ip.js';
+
+export { cookie };
 
 export { DEFAULT_ROUTING_KEYS, RoutingKeySource } from '@glass/crds';
 
@@ -17,27 +20,6 @@ export interface RoutingKey {
   value: string;
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const raw = headers[name];
-  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-  return value === '' ? undefined : value;
-}
-
-/** The value of cookie `name` in a Cookie header, or undefined. */
-export function cookie(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const raw = headers.cookie;
-  if (raw === undefined) return undefined;
-  for (const part of raw.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
-    const value = part
-      .slice(eq + 1)
-      .trim()
-      .replace(/^"(.*)"$/, '$1');
-    return value === '' ? undefined : value;
-  }
-  return undefined;
-}
 
 function decode(segment: string): string {
   try {
@@ -64,8 +46,8 @@ export function functionOf(url: string): string | undefined {
 type Reader = (req: KeyedRequest, trusted: TrustedProxies) => string | undefined;
 
 const readers: Record<RoutingKeySource, Reader> = {
-  'user-id': (req) => header(req.headers, 'x-user-id'),
-  session: (req) => header(req.headers, 'x-session-id') ?? cookie(req.headers, 'session_id'),
+  'user-id': (req) => callValue({ headers: req.headers, pathKey: undefined }, 'user'),
+  session: (req) => callValue({ headers: req.headers, pathKey: undefined }, 'session'),
   function: (req) => functionOf(req.url),
   'client-ip': (req, trusted) => trusted.clientIp(req.peer, req.headers['x-forwarded-for']),
 };

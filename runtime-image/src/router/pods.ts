@@ -13,6 +13,8 @@ export interface Pod {
   readonly pool: Pool;
   requests: number;
   errors: number;
+  /** Requests sent to it that have not finished: what bounded-load placement weighs. */
+  inFlight: number;
 }
 
 export interface PodStatus {
@@ -36,8 +38,29 @@ export interface PodTableOptions {
   probeTimeout: number;
   /** Most connections the router opens to one pod. */
   connectionsPerPod?: number;
+  /** Bounded-load factor for calls placed by routing key (default BALANCE_FACTOR). */
+  balanceFactor?: number;
   onHealthChange?: (pod: Pod, change: Exclude<HealthChange, undefined>) => void;
   onMembershipChange?: (event: MembershipEvent) => void;
+}
+
+/**
+ * Consistent hashing with bounded loads (Mirrokni et al.; Envoy's `hash_balance_factor`,
+ * HAProxy's `hash-balance-factor`): a pod may take at most this factor times the mean load,
+ * so one hot routing key spills to the next pods on the ring instead of overloading its own.
+ */
+export const BALANCE_FACTOR = 1.25;
+
+/**
+ * Moves to the front the first pod, clockwise, whose in-flight requests (with this one) stay
+ * within `factor` times the mean: the ring order is kept otherwise, so failover is unchanged.
+ */
+function boundLoad(pods: Pod[], factor: number): void {
+  if (pods.length < 2) return;
+  const total = pods.reduce((n, p) => n + p.inFlight, 0) + 1;
+  const capacity = Math.ceil((factor * total) / pods.length);
+  const index = pods.findIndex((p) => p.inFlight + 1 <= capacity);
+  if (index > 0) pods.unshift(...pods.splice(index, 1));
 }
 
 /** Spreads keyless requests around the ring: successive multiples of 2^32 / golden ratio. */
@@ -81,16 +104,17 @@ export class PodTable {
    * Healthy pods to try for `key`, clockwise from its point: the owner first, then the pod
    * that takes its keys when the owner is gone. At most `limit`; empty when none is healthy.
    */
-  candidates(key: string | undefined, limit: number): Pod[] {
+  candidates(key: string | undefined, limit: number, bounded = false): Pod[] {
     const start =
       key === undefined ? (this.rotation++ * GOLDEN_STEP) % 2 ** 32 : this.ringNow.pointOf(key);
     const out: Pod[] = [];
     for (const name of this.ringNow.walk('', start)) {
       const pod = this.pods.get(name);
       if (pod?.health.healthy === true) out.push(pod);
-      if (out.length >= limit) break;
+      if (!bounded && out.length >= limit) break;
     }
-    return out;
+    if (bounded && key !== undefined) boundLoad(out, this.options.balanceFactor ?? BALANCE_FACTOR);
+    return out.slice(0, limit);
   }
 
   /** Records a failed attempt on `pod`; ejects it when the failures are consecutive enough. */
@@ -160,6 +184,7 @@ export class PodTable {
       pool: new Pool(member.url, { connections, keepAliveTimeout: 30_000 }),
       requests: 0,
       errors: 0,
+      inFlight: 0,
     });
     const timeout = this.options.probeTimeout;
     this.probeClients.set(

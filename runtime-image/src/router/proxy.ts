@@ -20,6 +20,17 @@ export interface UpstreamRequest {
   idempotent: boolean;
 }
 
+/**
+ * Where a request goes: to the owner of `key` (a namespace: `bounded` false), or to the pod
+ * `key` hashes to unless that pod is past its share of the load (a routing key: `bounded`).
+ */
+export interface RequestPlacement {
+  key: string | undefined;
+  bounded: boolean;
+  /** The namespace the call touches, answered in `X-Glass-Namespace`. */
+  namespace?: string;
+}
+
 /** How a forward ended: answered by `pod` (the body may still be streaming), or not at all. */
 export type ProxyOutcome =
   | { ok: true; pod: Pod; status: number; attempts: number }
@@ -85,6 +96,7 @@ export function endToEnd(raw: readonly string[], drop: ReadonlySet<string>): str
 function responseHeaders(
   headers: IncomingHttpHeaders,
   pod: string,
+  namespace: string | undefined,
 ): Record<string, string | string[]> {
   const named =
     typeof headers.connection === 'string'
@@ -97,6 +109,7 @@ function responseHeaders(
     out[name] = value;
   }
   out['x-glass-pod'] = pod;
+  if (namespace !== undefined) out['x-glass-namespace'] = namespace;
   return out;
 }
 
@@ -105,7 +118,9 @@ export interface ProxyOptions {
   maxAttempts: number;
 }
 
-type Attempt = { ok: true; status: number } | { ok: false; kind: FailureKind; error: Error };
+type Attempt =
+  | { ok: true; status: number }
+  | { ok: false; kind: FailureKind | 'not-owner'; error: Error };
 
 export class UpstreamProxy {
   constructor(
@@ -121,10 +136,11 @@ export class UpstreamProxy {
    */
   async forward(
     req: UpstreamRequest,
-    key: string | undefined,
+    placement: RequestPlacement,
     res: ServerResponse,
   ): Promise<ProxyOutcome> {
-    const pods = this.table.candidates(key, this.options.maxAttempts);
+    const { key, bounded, namespace } = placement;
+    const pods = this.table.candidates(key, this.options.maxAttempts, bounded);
     if (pods.length === 0) {
       const message =
         this.table.size === 0 ? 'no runtime pods are known' : 'no runtime pod is healthy';
@@ -138,13 +154,16 @@ export class UpstreamProxy {
       attempts: 0,
     };
     for (const [i, pod] of pods.entries()) {
-      const attempt = await this.attempt(pod, req, res);
+      const attempt = await this.attempt(pod, req, res, namespace, i + 1 < pods.length);
       if (attempt.ok) return { ok: true, pod, status: attempt.status, attempts: i + 1 };
       if (res.destroyed) return failedOutcome(pod, attempt, i + 1);
-      this.table.failed(pod);
-      this.metrics.failures.inc({ pod: pod.name, kind: attempt.kind });
+      if (attempt.kind !== 'not-owner') {
+        this.table.failed(pod);
+        this.metrics.failures.inc({ pod: pod.name, kind: attempt.kind });
+      }
       last = failedOutcome(pod, attempt, i + 1);
-      const reached = attempt.kind !== 'connect';
+      // `not_owner`: the pod ran nothing (its view of the owners moved), so another may.
+      const reached = attempt.kind !== 'connect' && attempt.kind !== 'not-owner';
       if (reached && !req.idempotent) return last;
       if (i + 1 < pods.length)
         this.metrics.retries.inc({ reason: reached ? 'idempotent' : 'not_reached' });
@@ -153,8 +172,22 @@ export class UpstreamProxy {
   }
 
   /** One try on one pod; resolves when its answer starts or the try has failed. */
-  private attempt(pod: Pod, req: UpstreamRequest, res: ServerResponse): Promise<Attempt> {
+  // eslint-disable-next-line max-params
+  private attempt(
+    pod: Pod,
+    req: UpstreamRequest,
+    res: ServerResponse,
+    namespace: string | undefined,
+    /** Another pod is left to try: a `not_owner` answer is held back for it. */
+    canRetry: boolean,
+  ): Promise<Attempt> {
     pod.requests += 1;
+    pod.inFlight += 1;
+    let counted = true;
+    const settled = (): void => {
+      if (counted) pod.inFlight -= 1;
+      counted = false;
+    };
     return new Promise((resolve) => {
       let started = false;
       let controller: Dispatcher.DispatchController | undefined;
@@ -166,18 +199,27 @@ export class UpstreamProxy {
       };
       res.once('close', clientGone);
       const done = (): void => {
+        settled();
         res.off('close', clientGone);
       };
+      let skipped = false;
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart: (c) => {
           controller = c;
           if (res.destroyed) c.abort(new Error('the client went away'));
         },
-        onResponseStart: (_c, status, headers) => {
+        onResponseStart: (c, status, headers) => {
           if (status < 200) return; // 1xx: the real answer follows
+          if (status === 503 && headers[ERROR_CODE_HEADER] === 'not_owner' && canRetry) {
+            skipped = true;
+            done();
+            c.abort(new Error('not the owner'));
+            resolve({ ok: false, kind: 'not-owner', error: new Error(`pod ${pod.name} is not the owner`) });
+            return;
+          }
           started = true;
           this.answered(pod, status, headers[ERROR_CODE_HEADER]);
-          res.writeHead(status, responseHeaders(headers, pod.name));
+          res.writeHead(status, responseHeaders(headers, pod.name, namespace));
           resolve({ ok: true, status });
         },
         onResponseData: (c, chunk) => {
@@ -197,6 +239,7 @@ export class UpstreamProxy {
         },
         onResponseError: (_c, error) => {
           done();
+          if (skipped) return;
           if (!started) {
             resolve({ ok: false, kind: failureKind(error), error });
             return;
@@ -226,8 +269,9 @@ export class UpstreamProxy {
 
   private answered(pod: Pod, status: number, errorCode: unknown): void {
     // A 503 `unavailable` is the global tier (Redis) being down: every pod says the same, so
-    // it is the request's failure, not this pod's; ejecting would empty the ring.
-    if (status === 503 && errorCode !== 'unavailable') {
+    // it is the request's failure, not this pod's; ejecting would empty the ring. `not_owner`
+    // is a membership change in flight, not the pod's health either.
+    if (status === 503 && errorCode !== 'unavailable' && errorCode !== 'not_owner') {
       // The pod says it is not ready (loading or draining): a health failure, not a retry,
       // because a 503 still means the request reached the pod.
       this.table.failed(pod);
@@ -241,7 +285,7 @@ export class UpstreamProxy {
 
 function failedOutcome(
   pod: Pod,
-  attempt: { kind: FailureKind; error: Error },
+  attempt: { kind: FailureKind | 'not-owner'; error: Error },
   attempts: number,
 ): ProxyOutcome {
   const detail = attempt.error.message;

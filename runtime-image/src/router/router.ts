@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { TrustedProxies } from './client-ip.js';
 import type { RouterSettings } from './config.js';
 import { timerScheduler, type Scheduler } from './health.js';
+import { FaasletCatalog } from '../placement/faaslet-catalog.js';
 import { KeyExtractor } from './keys.js';
+import { SeenNamespaces } from './seen-namespaces.js';
 import type { Membership } from './membership.js';
 import { RouterMetrics } from './metrics.js';
 import { PodTable } from './pods.js';
@@ -15,6 +17,8 @@ import { createRouterHandler } from './server.js';
 
 export interface RouterDeps {
   log: Logger;
+  /** The Faaslets, so calls go to the owner of the namespace they touch (default: none known). */
+  catalog?: FaasletCatalog;
   scheduler?: Scheduler;
   hash?: RingHash;
 }
@@ -54,6 +58,8 @@ export function createRouter(
     table,
     proxy,
     keys: new KeyExtractor(settings.keys, new TrustedProxies(settings.trustedProxies)),
+    catalog: deps.catalog ?? new FaasletCatalog(),
+    seen: new SeenNamespaces(),
     metrics,
     maxBody: settings.maxBody,
     describe: () => ({

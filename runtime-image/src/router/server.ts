@@ -1,7 +1,12 @@
 // The router's HTTP handler on raw node:http (docs/adr/0024): its own /lb/* and /metrics,
-// and everything else buffered, keyed, and proxied to the pod the ring names.
+// `/invoke/...` buffered and proxied to the owner of the namespace it touches (or, for calls
+// that touch none, to the pod its routing key names), and 404 for everything else: a pod's
+// admin routes (/state, /metrics, /ready) are never reachable through the router.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FaasletCatalog } from '../placement/faaslet-catalog.js';
+import { FORWARDED_BY } from '../placement/peer-forwarder.js';
 import type { KeyExtractor } from './keys.js';
+import type { SeenNamespaces } from './seen-namespaces.js';
 import type { RouterMetrics } from './metrics.js';
 import type { PodTable } from './pods.js';
 import { endToEnd, type UpstreamProxy } from './proxy.js';
@@ -10,6 +15,10 @@ export interface RouterHandlerDeps {
   table: PodTable;
   proxy: UpstreamProxy;
   keys: KeyExtractor;
+  /** The Faaslets, so a call's namespace (and its owner) is known from the request. */
+  catalog: FaasletCatalog;
+  /** Namespaces seen, for the owned-namespace counts of /lb/status. */
+  seen: SeenNamespaces;
   metrics: RouterMetrics;
   /** Largest request body the router buffers (it must, to be able to retry); more is 413. */
   maxBody: number;
@@ -104,7 +113,9 @@ function lbEndpoints(deps: RouterHandlerDeps): Map<string, Handler> {
     [
       '/lb/status',
       (_req, res) => {
-        sendJson(res, 200, { pods: deps.table.status(), ...deps.describe() });
+        const owned = deps.seen.countByOwner((ns) => deps.table.ring.owner(ns));
+        const pods = deps.table.status().map((p) => ({ ...p, ownedNamespaces: owned.get(p.name) ?? 0 }));
+        sendJson(res, 200, { pods, ...deps.describe(), faaslets: deps.catalog.all().length });
       },
     ],
     [
@@ -131,6 +142,8 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'expect',
   'x-forwarded-for',
   'x-forwarded-host',
+  // Only pods mark a call as forwarded; a client that sends it is ignored.
+  FORWARDED_BY,
 ]);
 
 /** Request headers as the pod should see them: end-to-end only, plus X-Forwarded-*. */
@@ -160,7 +173,11 @@ async function forward(
   started: number,
 ): Promise<void> {
   const view = { url: req.url ?? '/', headers: req.headers, peer: req.socket.remoteAddress ?? '' };
-  const key = deps.keys.keyOf(view);
+  const method = req.method ?? 'GET';
+  const namespace = deps.catalog.namespaceOf(method, pathOf(view.url), req.headers);
+  if (namespace !== undefined) deps.seen.add(namespace);
+  // A call that touches state goes to its namespace's owner; the others by routing key.
+  const key = namespace === undefined ? deps.keys.keyOf(view) : undefined;
   const outcome = await deps.proxy.forward(
     {
       method: req.method ?? 'GET',
@@ -169,7 +186,9 @@ async function forward(
       body,
       idempotent: req.headers['idempotency-key'] !== undefined,
     },
-    key?.value,
+    namespace === undefined
+      ? { key: key?.value, bounded: true }
+      : { key: namespace, bounded: false, namespace },
     res,
   );
   deps.metrics.duration.observe((performance.now() - started) / 1000);
@@ -179,16 +198,26 @@ async function forward(
   }
 }
 
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
 /** The router's request handler; `http.createServer(handler)` makes it listen. */
 export function createRouterHandler(deps: RouterHandlerDeps): Handler {
   const local = lbEndpoints(deps);
   return (req, res) => {
-    const q = req.url?.indexOf('?') ?? -1;
-    const path = q === -1 ? (req.url ?? '/') : (req.url ?? '/').slice(0, q);
+    const path = pathOf(req.url ?? '/');
     const endpoint = local.get(path);
     if (endpoint !== undefined) {
       if (req.method === 'GET' || req.method === 'HEAD') endpoint(req, res);
       else sendError(res, 405, 'method_not_allowed', `${path} answers GET only`, { allow: 'GET' });
+      return;
+    }
+    // Only calls are proxied: an absolute-form or odd request line never reaches a pod's admin
+    // routes, because anything but an origin-form `/invoke/` path is refused here.
+    if (!path.startsWith('/invoke/')) {
+      sendError(res, 404, 'not_found', `the router serves /invoke/... and /lb/*, not ${path}`);
       return;
     }
     proxyRequest(deps, req, res).catch((err: unknown) => {

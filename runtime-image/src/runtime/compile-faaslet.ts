@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { durationToMs, quantityToBytes, type Faaslet } from '@glass/crds';
+import { durationToMs, parseNamespaceTemplate, quantityToBytes, type Faaslet } from '@glass/crds';
 import { compileWasmEagerly } from '../host/eager-wasm-compilation.js';
 import { HOST_IMPORTS } from '../host/guest-imports.js';
 import { isCallableSignature } from '../host/numeric-args.js';
@@ -33,6 +33,19 @@ let lastRevision = 0;
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Whether a module can touch state: it imports a state function, or `call` (a callee acts on
+ * its namespace inside the caller's transaction). Such calls run on their namespace's owner.
+ */
+export function touchesState(imports: ImportInfo[]): boolean {
+  return imports.some(
+    (i) =>
+      i.kind === 'function' &&
+      ((i.module === 'glass' && (i.name.startsWith('state_') || i.name === 'call')) ||
+        (i.module === 'env' && i.name.endsWith('_state'))),
+  );
 }
 
 function unsupportedImports(imports: ImportInfo[], abi: Faaslet['spec']['abi']): string[] {
@@ -126,8 +139,9 @@ export async function compileFaasletKeepingBytes(
   const definition: FaasletDefinition = {
     name: faaslet.metadata.name,
     revision: ++lastRevision,
-    namespace: spec.state.namespace ?? faaslet.metadata.name,
+    namespace: parseNamespaceTemplate(spec.state.namespace ?? faaslet.metadata.name),
     durability: spec.state.durability,
+    touchesState: touchesState(info.imports),
     abi: spec.abi,
     digest,
     module,

@@ -29,4 +29,6 @@ export const guestExit = (message: string): GlassError =>
 export const notReady = (message: string): GlassError => new GlassError(503, 'not_ready', message);
 export const unavailable = (message: string): GlassError =>
   new GlassError(503, 'unavailable', message);
+/** A pod that does not own the call's namespace got it from another pod that thought it did. */
+export const notOwner = (message: string): GlassError => new GlassError(503, 'not_owner', message);
 export const timeout = (message: string): GlassError => new GlassError(504, 'timeout', message);

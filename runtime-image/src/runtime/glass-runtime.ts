@@ -17,6 +17,7 @@ import { DEFAULT_IDEMPOTENCY, type IdempotencyPolicy } from './idempotent-invoke
 import { LatestLoads } from './latest-loads.js';
 import { FaasletRegistry } from './registry.js';
 import { RevisionLeases } from './revision-leases.js';
+import { PodPlacement } from './pod-placement.js';
 
 export interface RuntimeOptions {
   workers: number;
@@ -55,6 +56,8 @@ export class GlassRuntime {
   readonly log: Logger;
   /** False while loading or draining: `/ready` answers 503. */
   ready = false;
+  /** Which namespaces this pod owns; a lone runtime owns them all (ADR 0101). */
+  placement = new PodPlacement('', undefined);
   /** Prefixes worker versions, so versions from different pods can never collide. */
   readonly bootId = randomBytes(4).toString('hex');
 
@@ -94,6 +97,7 @@ export class GlassRuntime {
       metrics: this.metrics,
       log: this.log,
       maxAttempts: options.maxAttempts ?? 32,
+      owns: (namespace) => this.placement.owns(namespace),
     });
   }
 
@@ -132,10 +136,10 @@ export class GlassRuntime {
     const ticket = this.latestLoads.take(name);
     const { definition, capped } = await compileFaasletKeepingBytes(faaslet, bytes);
     this.latestLoads.check(name, ticket);
-    const durability = this.registry.durabilityOf(definition.namespace, name);
-    if (durability !== undefined && durability !== definition.durability) {
+    const other = this.registry.overlapping(definition.namespace, name);
+    if (other !== undefined && other.durability !== definition.durability) {
       throw new Error(
-        `namespace ${definition.namespace} is already ${durability}; this Faaslet asks for ${definition.durability}`,
+        `namespace ${definition.namespace.text} is already ${other.durability} (Faaslet ${other.name}, namespace ${other.namespace.text}); this Faaslet asks for ${definition.durability}`,
       );
     }
     if (definition.durability === 'global' && !this.store.hasGlobalTier) {

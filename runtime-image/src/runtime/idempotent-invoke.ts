@@ -4,7 +4,7 @@ import {
   type IdempotencyClaim,
 } from '../state/idempotency.js';
 import type { GlassRuntime } from './glass-runtime.js';
-import type { InvocationResult } from './invoker.js';
+import type { InvocationResult, InvocationScope } from './invoker.js';
 import type { MaybeAsync } from './maybe-async.js';
 import type { ResolvedExport } from './registry.js';
 
@@ -44,30 +44,30 @@ function crashForTest(): never {
 export function invokeIdempotently(
   runtime: GlassRuntime,
   target: ResolvedExport,
-  request: { body: Uint8Array; args: string[]; key: string | undefined },
+  request: { body: Uint8Array; args: string[]; key: string | undefined; scope: InvocationScope },
 ): MaybeAsync<InvocationResult> {
-  const { body, args, key } = request;
+  const { body, args, key, scope } = request;
   // Without a key, at once when the invoker can (ADR 8): `replayed` stays unset.
-  if (key === undefined) return runtime.invoker.invoke(target, body, args);
-  return invokeWithKey(runtime, target, { body, args, key });
+  if (key === undefined) return runtime.invoker.invoke(target, body, args, undefined, scope);
+  return invokeWithKey(runtime, target, { body, args, key, scope });
 }
 
 async function invokeWithKey(
   runtime: GlassRuntime,
   target: ResolvedExport,
-  request: { body: Uint8Array; args: string[]; key: string },
+  request: { body: Uint8Array; args: string[]; key: string; scope: InvocationScope },
 ): Promise<IdempotentResult> {
-  const { body, args, key } = request;
+  const { body, args, key, scope } = request;
   const { definition, signature } = target;
   const claim: IdempotencyClaim = {
     key,
-    namespace: definition.namespace,
+    namespace: scope.namespace,
     fingerprint: fingerprintOf(definition.name, signature.name, args, body),
     ttlMs: runtime.idempotency.ttlMs,
   };
   const stored = await runtime.store.recorded(claim);
   if (stored) return { ...stored, attempts: 0, replayed: true };
-  const result = await runtime.invoker.invoke(target, body, args, claim);
+  const result = await runtime.invoker.invoke(target, body, args, claim, scope);
   if (runtime.idempotency.crashAfterCommitOf === key && !result.replayed) crashForTest();
   return { ...result, replayed: result.replayed ?? false };
 }

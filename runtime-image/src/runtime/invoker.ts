@@ -2,7 +2,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { WorkerOutcome } from '../host/guest-worker.js';
 import { ArgumentError, argsFromText, checkArgs, isNumericExport } from '../host/numeric-args.js';
-import type { FaasletDefinition, FailureKind, InvokeOutcome, StateKey } from '../host/protocol.js';
+import type {
+  CallValues,
+  FaasletDefinition,
+  FailureKind,
+  InvokeOutcome,
+  StateKey,
+} from '../host/protocol.js';
 import type { WorkerPool } from '../host/worker-pool.js';
 import { bytesText } from '../host/ascii.js';
 import type { FastLane } from '../host/fast-lane.js';
@@ -15,6 +21,7 @@ import {
   guestTrap,
   memoryLimit,
   notFound,
+  notOwner,
   timeout,
   tooManyRequests,
   type GlassError,
@@ -46,6 +53,8 @@ export interface InvokerDeps {
   log: Logger;
   /** Attempts of one invocation before a conflict answers 409. */
   maxAttempts: number;
+  /** Whether this pod owns a namespace now: a commit never lands on a copy it does not own. */
+  owns?: (namespace: string) => boolean;
 }
 
 /** The fast lane's commits come from no worker: every worker's copy of what it wrote is stale. */
@@ -66,10 +75,19 @@ const EMPTY = new Uint8Array(0);
 /** One invocation, as every attempt at it runs it. */
 interface Job {
   definition: FaasletDefinition;
+  /** The namespace its state functions act on, resolved from the call (ADR 0100). */
+  namespace: string;
+  values: CallValues | undefined;
   exportName: string;
   input: Uint8Array;
   args: string[];
   idempotency: { claim: IdempotencyClaim; numeric: boolean } | undefined;
+}
+
+/** Where an invocation's state lives: its resolved namespace and the call's placeholder values. */
+export interface InvocationScope {
+  namespace: string;
+  values?: CallValues;
 }
 
 /** How the invocation ended: its output, or the response stored under its Idempotency-Key. */
@@ -115,6 +133,7 @@ export class Invoker {
     body: Uint8Array,
     queryArgs: string[],
     idempotency?: IdempotencyClaim,
+    scope?: InvocationScope,
   ): MaybeAsync<InvocationResult> {
     // From here to the end, this invocation runs one revision, and holds it loaded.
     const { definition, signature } = this.deps.registry.current(resolved);
@@ -142,6 +161,8 @@ export class Invoker {
     this.deps.metrics.inFlight.inc();
     const job: Job = {
       definition,
+      namespace: scope?.namespace ?? definition.namespace.text,
+      values: scope?.values,
       exportName: signature.name,
       input: numeric ? EMPTY : body,
       args,
@@ -183,15 +204,15 @@ export class Invoker {
   private attempt(job: Job, attempt: number, staleKeys: StateKey[]): MaybeAsync<Run> {
     // A Redis outage answers 503 at once, without running the guest (ADR 0045); while
     // another pod holds the namespace's turn, the attempt waits to start (ADR 0046).
-    const admission = this.deps.store.admit?.(job.definition.namespace);
+    const admission = this.deps.store.admit?.(job.namespace);
     if (admission) return admission.then(() => this.execute(job, attempt, staleKeys));
     return this.execute(job, attempt, staleKeys);
   }
 
   private execute(job: Job, attempt: number, staleKeys: StateKey[]): MaybeAsync<Run> {
-    const { definition, exportName, input, args } = job;
+    const { definition, exportName, input, args, namespace, values } = job;
     const { fastLane, pool, metrics } = this.deps;
-    const fast = fastLane?.tryInvoke(definition, exportName, input, args);
+    const fast = fastLane?.tryInvoke(definition, exportName, input, args, namespace, values);
     if (fast) {
       metrics.ranOnMain.inc();
       return this.settle(job, attempt, fast, MAIN_THREAD);
@@ -205,8 +226,10 @@ export class Invoker {
           export: exportName,
           input,
           args,
+          namespace,
+          ...(values && { values }),
         },
-        { timeoutMs: definition.timeoutMs, namespace: definition.namespace },
+        { timeoutMs: definition.timeoutMs, namespace },
         staleKeys,
       )
       .then((outcome) =>
@@ -228,6 +251,11 @@ export class Invoker {
     if (outcome.type === 'conflict') return this.retry(job, attempt, outcome.keys);
     if (outcome.type !== 'done') {
       return andThen(this.excuse(job, outcome), (stale) => this.retry(job, attempt, stale));
+    }
+    if (this.deps.owns?.(job.namespace) === false) {
+      throw notOwner(
+        `namespace ${job.namespace} moved to another pod while this call ran; nothing was applied, retry`,
+      );
     }
     this.forwardLogs(outcome.logs);
     // Other workers' copies of what this attempt writes are stale from the moment its
@@ -258,7 +286,7 @@ export class Invoker {
   }
 
   private retry(job: Job, attempt: number, staleKeys: StateKey[]): MaybeAsync<Run> {
-    const { namespace } = job.definition;
+    const { namespace } = job;
     this.deps.metrics.conflicted.inc();
     this.deps.pool.noteConflict(namespace);
     if (attempt >= this.deps.maxAttempts) {

@@ -48,6 +48,17 @@ export class RuntimeMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly forwarded = new Counter({
+    name: 'glass_forwarded_calls_total',
+    help: 'Calls this pod sent on to the owner of their namespace (a hop the router would have saved)',
+    registers: [this.registry],
+  });
+  readonly handoffs = new Counter({
+    name: 'glass_namespace_handoffs_total',
+    help: 'Local namespaces moved between pods, by outcome: sent, received, failed (not sent; lost), lost (its owner crashed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly stateReads = new Counter({
     name: 'glass_state_fetches_total',
     help: 'Synchronous state fetches by guest workers (reads that missed their cache)',

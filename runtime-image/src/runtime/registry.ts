@@ -1,3 +1,4 @@
+import { templatesOverlap, type NamespaceTemplate } from '@glass/crds/namespace-template';
 import type { ExportSignature, FaasletDefinition } from '../host/protocol.js';
 import { badRequest, notFound } from './errors.js';
 
@@ -27,11 +28,12 @@ export class FaasletRegistry {
   }
 
   /**
-   * The durability a namespace already has from another Faaslet than `except`, so two
-   * Faaslets cannot disagree on it (a Faaslet being replaced does not count against itself).
+   * Another Faaslet than `except` whose namespace template can name the same namespace as
+   * `template`, so two Faaslets cannot disagree on its durability (a Faaslet being replaced
+   * does not count against itself).
    */
-  durabilityOf(namespace: string, except?: string): FaasletDefinition['durability'] | undefined {
-    return this.all().find((d) => d.namespace === namespace && d.name !== except)?.durability;
+  overlapping(template: NamespaceTemplate, except?: string): FaasletDefinition | undefined {
+    return this.all().find((d) => d.name !== except && templatesOverlap(d.namespace, template));
   }
 
   /**

@@ -6,7 +6,12 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import { createRequestHandler } from '../http/app.js';
 import { GlobalTier } from '../state/global-tier.js';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../state/idempotency.js';
+import { Ownership } from '../placement/ownership.js';
+import { DEFAULT_VIRTUAL_NODES } from '../router/ring.js';
+import { PeerForwarder } from '../placement/peer-forwarder.js';
 import { GlassRuntime, type RuntimeOptions } from './glass-runtime.js';
+import { openPodMembership } from './pod-membership.js';
+import { PodPlacement } from './pod-placement.js';
 
 export interface RunningRuntime {
   runtime: GlassRuntime;
@@ -64,9 +69,21 @@ export async function serveRuntime(
   const port = (server.address() as AddressInfo).port;
   log.info({ port }, 'runtime listening');
   const podName = config.podName ?? `${config.host}:${port}`;
+  const forwarder = new PeerForwarder(podName, 60_000);
+  const membership = await openPodMembership(config, log);
+  if (membership) {
+    const ownership = new Ownership({ virtualNodes: config.virtualNodes ?? DEFAULT_VIRTUAL_NODES });
+    runtime.placement = new PodPlacement(podName, ownership);
+    membership.subscribe(() => {
+      const members = membership.members();
+      ownership.update(members);
+      forwarder.retain(members);
+      log.info({ members: members.map((m) => m.name) }, 'runtime pods changed');
+    });
+  }
   server.on(
     'request',
-    createRequestHandler({ runtime, maxBodyBytes: config.maxBodyBytes, podName }),
+    createRequestHandler({ runtime, maxBodyBytes: config.maxBodyBytes, podName, forwarder }),
   );
   // Keep-alive longer than the router's idle timeout, so the router closes idle sockets first.
   server.keepAliveTimeout = 65_000;
@@ -96,6 +113,8 @@ export async function serveRuntime(
       closed = true;
       runtime.ready = false;
       await watch?.stop();
+      await membership?.close();
+      await forwarder.close();
       await new Promise<void>((resolve) =>
         server.close(() => {
           resolve();

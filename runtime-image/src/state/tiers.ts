@@ -1,4 +1,5 @@
 import type { Durability } from '@glass/crds';
+import type { NamespaceTemplate } from '@glass/crds/namespace-template';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { FetchReply, StateKey, VersionedEntry } from '../host/protocol.js';
 import { GlassError } from '../runtime/errors.js';
@@ -10,6 +11,7 @@ import {
   type StoredResponse,
 } from './idempotency.js';
 import type { LocalTier } from './local-tier.js';
+import { NamespaceDurability } from './namespace-durability.js';
 import type { CommitOutcome, CommitRequest, StateStore } from './store.js';
 
 export interface TieredStoreOptions {
@@ -40,7 +42,7 @@ function mixedError(local: string, global: string): GlassError {
  * global`). Local work stays synchronous, exactly as without Redis.
  */
 export class TieredStore implements StateStore {
-  private readonly durability = new Map<string, Durability>();
+  private readonly durability = new NamespaceDurability();
   private readonly records = new LocalIdempotencyRecords();
   private adminSequence = 0;
   private readonly replays: Counter<'stage'>;
@@ -67,9 +69,14 @@ export class TieredStore implements StateStore {
     return this.options.global !== undefined;
   }
 
-  /** Records a namespace's durability (a Faaslet naming it was loaded). */
-  assign(namespace: string, durability: Durability): void {
-    this.durability.set(namespace, durability);
+  /** Records a namespace template's durability (a Faaslet naming it was loaded). */
+  assign(template: NamespaceTemplate, durability: Durability): void {
+    this.durability.assign(template, durability);
+  }
+
+  /** Whether a namespace's state lives in this pod's memory only. */
+  isLocal(namespace: string): boolean {
+    return !this.isGlobal(namespace);
   }
 
   /** Why global-durability work cannot be done now, or undefined. */
@@ -199,7 +206,7 @@ export class TieredStore implements StateStore {
   }
 
   private isGlobal(namespace: string): boolean {
-    return this.durability.get(namespace) === 'global';
+    return this.durability.of(namespace) === 'global';
   }
 
   private split<T>(items: T[], keyOf: (item: T) => StateKey): [T[], T[]] {

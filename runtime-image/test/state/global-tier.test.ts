@@ -14,6 +14,7 @@ import { RedisSettings } from '../../src/state/redis-config.js';
 import type { CommitRequest } from '../../src/state/store.js';
 import { TieredStore } from '../../src/state/tiers.js';
 import { RedisServer } from '../support/redis-server.js';
+import { parseNamespaceTemplate } from '@glass/crds';
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const shown = (entry: VersionedEntry | undefined): [string, string | null, string] | undefined =>
@@ -246,8 +247,8 @@ describe('the global tier on a real Redis', function () {
 
     it('refuses a transaction that touches a local and a global namespace', function () {
       const store = tiered(podA, 'boot-a');
-      store.assign('here', 'local');
-      store.assign('there', 'global');
+      store.assign(parseNamespaceTemplate('here'), 'local');
+      store.assign(parseNamespaceTemplate('there'), 'global');
       assert.throws(
         () => store.commit({ reads: [['here/x', '']], writes: [['there/y', text('1'), 'v']] }),
         (error: GlassError) => {
@@ -263,7 +264,7 @@ describe('the global tier on a real Redis', function () {
 
     it('keeps local namespaces synchronous and in this process', function () {
       const store = tiered(podA, 'boot-a');
-      store.assign('here', 'local');
+      store.assign(parseNamespaceTemplate('here'), 'local');
       const outcome = store.commit({ reads: [], writes: [['here/x', text('1'), 'v1']] });
       assert.deepEqual(outcome, { ok: true });
       assert.deepEqual(shown(store.peek('here/x')), ['here/x', '1', 'v1']);

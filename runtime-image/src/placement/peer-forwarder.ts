@@ -1,0 +1,106 @@
+// A runtime pod sends a call for a namespace it does not own to the owner, once (DESIGN.md,
+// State placement). The hop is marked, so the owner never sends it on: two pods that disagree
+// about the owner answer a retryable 503 instead of bouncing the call between them.
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { Pool } from 'undici';
+import type { Member } from '../router/membership.js';
+
+/** Set on a forwarded call: the name of the pod that forwarded it. */
+export const FORWARDED_BY = 'x-glass-forwarded-by';
+
+/** Request headers that belong to one connection, never to the next hop (RFC 9110 7.6.1). */
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+  'content-length',
+  'expect',
+  FORWARDED_BY,
+]);
+
+export interface ForwardedCall {
+  method: string;
+  /** Path and query, as the pod received them. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Uint8Array;
+}
+
+/** Why a forward failed before the owner answered (the caller answers 502/503). */
+export class ForwardError extends Error {}
+
+/** A member that comes back at another address is another peer. */
+const poolKey = (member: Member): string => `${member.name} ${member.url}`;
+
+export class PeerForwarder {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(
+    private readonly self: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Streams the owner's answer into `response`; rejects with ForwardError if none came. */
+  async forward(owner: Member, call: ForwardedCall, response: ServerResponse): Promise<void> {
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(call.headers)) {
+      if (value !== undefined && !NOT_FORWARDED.has(name)) headers[name] = value;
+    }
+    headers[FORWARDED_BY] = this.self;
+    let answer;
+    try {
+      answer = await this.pool(owner).request({
+        method: call.method as 'GET',
+        path: call.url,
+        headers,
+        body: call.body.length > 0 ? Buffer.from(call.body) : null,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (error) {
+      throw new ForwardError(`owner pod ${owner.name} did not answer: ${(error as Error).message}`);
+    }
+    const out: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value !== undefined && !NOT_FORWARDED.has(name)) out[name] = value;
+    }
+    out[FORWARDED_BY] = this.self;
+    response.writeHead(answer.statusCode, out);
+    for await (const chunk of answer.body) {
+      if (!response.write(chunk as Buffer)) {
+        await new Promise((resolve) => response.once('drain', resolve));
+      }
+    }
+    response.end();
+  }
+
+  /** Closes the connections of pods that are no longer members. */
+  retain(members: readonly Member[]): void {
+    const kept = new Set(members.map(poolKey));
+    for (const [key, pool] of this.pools) {
+      if (kept.has(key)) continue;
+      this.pools.delete(key);
+      void pool.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
+  }
+
+  private pool(owner: Member): Pool {
+    const key = poolKey(owner);
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      pool = new Pool(owner.url, { connections: 64, keepAliveTimeout: 30_000 });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+}

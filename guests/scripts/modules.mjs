@@ -33,6 +33,22 @@ export const MODULES = [
     },
   },
   {
+    name: 'cart',
+    from: 'assemblyscript',
+    source: 'cart/index.ts',
+    abi: 'glass',
+    exports: ['add_item', 'remove_item', 'list'],
+    sample: {
+      path: 'cart.yaml',
+      state: { namespace: 'cart-{user}' },
+      about: [
+        'A cart per user: namespace cart-{user} is one namespace, one transaction scope and one',
+        'owner pod per X-User-ID. Bytes exports: add and remove take an item name, list answers',
+        'the cart as JSON. curl -H "X-User-ID: alice" -d apple localhost:8080/invoke/cart/add_item',
+      ],
+    },
+  },
+  {
     name: 'echo-wasi',
     from: 'assemblyscript',
     source: 'echo-wasi/index.ts',

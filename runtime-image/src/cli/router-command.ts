@@ -29,7 +29,12 @@ export function addRouterSettingOptions(command: Command): Command {
     .option('--healthy-threshold <n>', 'consecutive good probes that readmit a pod', '2')
     .option('--max-body <quantity>', 'largest request body buffered for retries', '1Mi')
     .option('--upstream-timeout <duration>', 'deadline for a pod to answer', '60s')
-    .option('--max-attempts <n>', 'pods tried per request at most', '3');
+    .option('--max-attempts <n>', 'pods tried per request at most', '3')
+    .option(
+      '--balance-factor <x>',
+      'calls that touch no state go past a pod above this times the mean load (0: strict key affinity)',
+      '1.25',
+    );
 }
 
 /** Commander's camelCase options, renamed to the schema's field names where they differ. */

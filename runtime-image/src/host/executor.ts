@@ -222,11 +222,8 @@ export class GuestExecutor {
     const signature = guest?.exports.get(exportName);
     if (!guest || (!signature && guest.definition.abi === 'glass')) return CALL_UNKNOWN;
     const ctx = this.context(guest.definition, caller.txn, input, caller.depth + 1);
-    if (caller.values) ctx.values = caller.values;
-    if (guest.definition.touchesState) {
-      const misplaced = this.placeCallee(caller, ctx, exportName);
-      if (misplaced !== undefined) return misplaced;
-    }
+    const misplaced = this.placeCallee(caller, ctx, exportName);
+    if (misplaced !== undefined) return misplaced;
     const savepoint = caller.txn.savepoint();
     try {
       const args =
@@ -261,6 +258,8 @@ export class GuestExecutor {
     callee: InvocationContext,
     exportName: string,
   ): number | undefined {
+    if (caller.values) callee.values = caller.values;
+    if (!callee.faaslet.touchesState) return undefined;
     const template = callee.faaslet.namespace;
     let namespace: string;
     try {

@@ -82,9 +82,9 @@ export class FastLane {
     exportName: string,
     input: Uint8Array,
     args: string[],
-    namespace = definition.namespace.text,
-    values?: CallValues,
+    scope: { namespace: string; values?: CallValues } = { namespace: definition.namespace.text },
   ): InvokeOutcome | undefined {
+    const { namespace, values } = scope;
     // Only the very revision asked for: never an older module after a swap.
     if (!this.executor.hasRevision(definition.revision)) return undefined;
     const key = `${definition.name}/${exportName}`;

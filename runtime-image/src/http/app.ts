@@ -3,7 +3,8 @@ import Koa from 'koa';
 import { stateKey } from '../host/protocol.js';
 import { NAMESPACE_NAME } from '@glass/crds/namespace-template';
 import { FORWARDED_BY, ForwardError, PeerForwarder } from '../placement/peer-forwarder.js';
-import { badRequest, notFound, notOwner } from '../runtime/errors.js';
+import { LeavingError, type PodOwnership } from '../runtime/pod-ownership.js';
+import { badRequest, GlassError, notFound, notOwner } from '../runtime/errors.js';
 import type { GlassRuntime } from '../runtime/glass-runtime.js';
 import { readBody } from './body.js';
 import { errorMiddleware, failureReporter, type FailureReporter } from './error-middleware.js';
@@ -17,7 +18,12 @@ export interface AppDeps {
   podName: string;
   /** Sends calls for namespaces another pod owns to that pod (default: one of its own). */
   forwarder?: PeerForwarder;
+  /** The pod's namespace ownership, when it follows a membership: takes hand-offs. */
+  ownership?: PodOwnership;
 }
+
+/** A hand-off carries whole namespaces: far more than a call's body may be. */
+const HANDOFF_BYTES = 256 * 1024 * 1024;
 
 function stateKeyOf(ctx: Koa.Context): string {
   const { namespace, key } = ctx.params as { namespace: string; key: string };
@@ -37,6 +43,7 @@ function ownerOnly(runtime: GlassRuntime, forwarder: PeerForwarder): Koa.Middlew
     const by = ctx.get(FORWARDED_BY);
     const placement = runtime.placement.place(namespace, by === '' ? undefined : by);
     if (placement.here) {
+      await runtime.handoff?.gate(namespace);
       await next();
       return;
     }
@@ -78,6 +85,19 @@ function createAdminApp(deps: AppDeps, forwarder: PeerForwarder, report: Failure
     const key = stateKeyOf(ctx);
     if ((await runtime.readState(key)) === null) throw notFound('no such key');
     await runtime.writeState(key, null);
+    ctx.status = 204;
+  });
+
+  // Pod to pod: local namespaces a previous owner hands over (ADR 0103).
+  router.post('/handoff', async (ctx) => {
+    if (!deps.ownership) throw notFound('this runtime follows no membership: nothing to hand over');
+    const body = await readBody(ctx.req, HANDOFF_BYTES);
+    try {
+      deps.ownership.receive(Buffer.from(body).toString('utf8'));
+    } catch (error) {
+      if (error instanceof LeavingError) throw new GlassError(410, 'leaving', error.message);
+      throw badRequest(`not a hand-off: ${(error as Error).message}`);
+    }
     ctx.status = 204;
   });
 

@@ -57,7 +57,10 @@ function valuesOf(query: string): string[] {
  */
 function scopeOf(target: ResolvedExport, request: IncomingMessage, path: RegExpExecArray) {
   const key = path[3];
-  const source = { headers: request.headers, pathKey: key === undefined ? undefined : decoded(key) };
+  const source = {
+    headers: request.headers,
+    pathKey: key === undefined ? undefined : decoded(key),
+  };
   const { namespace: template, touchesState } = target.definition;
   if (template.placeholder === undefined) return { namespace: template.text };
   try {
@@ -115,7 +118,12 @@ export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler)
       .then((bytes) =>
         forwarder.forward(
           owner,
-          { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body: bytes },
+          {
+            method: request.method ?? 'GET',
+            url: request.url ?? '/',
+            headers: request.headers,
+            body: bytes,
+          },
           response,
         ),
       )
@@ -152,11 +160,11 @@ export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler)
   const invokeAndAnswer = (
     request: IncomingMessage,
     response: ServerResponse,
-    target: ResolvedExport,
+    placed: { target: ResolvedExport; scope: InvocationScope },
     body: Uint8Array,
     query: string,
-    scope: InvocationScope,
   ): void => {
+    const { target, scope } = placed;
     const started = performance.now();
     const record = (outcome: string): void => {
       const ms = performance.now() - started;
@@ -218,14 +226,19 @@ export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler)
       forward(request, response, placement.owner, body);
       return;
     }
+    // A namespace this pod just gained waits for its previous owner's hand-off (ADR 0103).
+    const handedOver = target.definition.touchesState
+      ? runtime.handoff?.gate(scope.namespace)
+      : undefined;
+    if (handedOver) body = handedOver.then(() => body);
     if (!(body instanceof Promise)) {
-      invokeAndAnswer(request, response, target, body, query, scope);
+      invokeAndAnswer(request, response, { target, scope }, body, query);
       return;
     }
     body
       .then(
         (bytes) => {
-          invokeAndAnswer(request, response, target, bytes, query, scope);
+          invokeAndAnswer(request, response, { target, scope }, bytes, query);
         },
         (error: unknown) => {
           fail(request, response, error);

@@ -82,7 +82,8 @@ export class FaasletCatalog {
   private reindex(): void {
     const byExport = new Map<string, PlacedFaaslet[]>();
     for (const faaslet of this.byName.values()) {
-      for (const name of faaslet.exports) byExport.set(name, [...(byExport.get(name) ?? []), faaslet]);
+      for (const name of faaslet.exports)
+        byExport.set(name, [...(byExport.get(name) ?? []), faaslet]);
     }
     this.byExport = byExport;
   }

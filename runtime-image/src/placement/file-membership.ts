@@ -55,6 +55,11 @@ export class FileMembership extends MemberSet {
     return super.close();
   }
 
+  /** Whether a change came in while the file was being read. */
+  private readAgain(): boolean {
+    return this.again;
+  }
+
   private async read(): Promise<void> {
     if (this.reading) {
       this.again = true;
@@ -72,7 +77,7 @@ export class FileMembership extends MemberSet {
           text = '[]';
         }
         this.replaceAll(parseMembers(text));
-      } while (this.again);
+      } while (this.readAgain());
     } catch (error) {
       this.onError(error as Error);
     } finally {

@@ -33,6 +33,9 @@ export interface ForwardedCall {
 /** Why a forward failed before the owner answered (the caller answers 502/503). */
 export class ForwardError extends Error {}
 
+/** The peer is leaving itself: sending it more is pointless. */
+export class PeerLeavingError extends ForwardError {}
+
 /** A member that comes back at another address is another peer. */
 const poolKey = (member: Member): string => `${member.name} ${member.url}`;
 
@@ -54,7 +57,7 @@ export class PeerForwarder {
     let answer;
     try {
       answer = await this.pool(owner).request({
-        method: call.method as 'GET',
+        method: call.method,
         path: call.url,
         headers,
         body: call.body.length > 0 ? Buffer.from(call.body) : null,
@@ -76,6 +79,40 @@ export class PeerForwarder {
       }
     }
     response.end();
+  }
+
+  /** A pod-to-pod POST (a hand-off); rejects unless the peer answers 2xx. */
+  async post(peer: Member, path: string, body: string): Promise<void> {
+    const answer = await this.pool(peer).request({
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json', [FORWARDED_BY]: this.self },
+      body,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+    const text = await answer.body.text();
+    if (answer.statusCode === 410) throw new PeerLeavingError(`pod ${peer.name} is leaving too`);
+    if (answer.statusCode >= 300) {
+      throw new ForwardError(`pod ${peer.name} answered ${answer.statusCode}: ${text.slice(0, 200)}`);
+    }
+  }
+
+  /** Whether a peer answers /health within `ms`: a pod that left gracefully still does. */
+  async answers(peer: Member, ms: number): Promise<boolean> {
+    try {
+      const answer = await this.pool(peer).request({
+        method: 'GET',
+        path: '/health',
+        headersTimeout: ms,
+        bodyTimeout: ms,
+        signal: AbortSignal.timeout(ms),
+      });
+      await answer.body.dump();
+      return answer.statusCode === 200;
+    } catch {
+      return false;
+    }
   }
 
   /** Closes the connections of pods that are no longer members. */

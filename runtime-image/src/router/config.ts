@@ -47,6 +47,12 @@ export const RouterSettings = z.object({
   maxBody: Quantity.transform(quantityToBytes).default(1024 * 1024),
   upstreamTimeout: ms.default(60_000),
   maxAttempts: count(1, 16).default(3),
+  /**
+   * Bounded-load factor for calls that touch no state, placed by routing key: a pod takes at
+   * most this times the mean in-flight load before the next pod clockwise takes the call
+   * (HAProxy's hash-balance-factor / 100). 0 turns it off: strict key affinity.
+   */
+  balanceFactor: z.coerce.number().min(0).max(100).default(1.25),
 });
 export type RouterSettings = Readonly<z.infer<typeof RouterSettings>>;
 

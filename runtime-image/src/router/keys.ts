@@ -20,7 +20,6 @@ export interface RoutingKey {
   value: string;
 }
 
-
 function decode(segment: string): string {
   try {
     return decodeURIComponent(segment);

@@ -113,7 +113,8 @@ export class PodTable {
       if (pod?.health.healthy === true) out.push(pod);
       if (!bounded && out.length >= limit) break;
     }
-    if (bounded && key !== undefined) boundLoad(out, this.options.balanceFactor ?? BALANCE_FACTOR);
+    const factor = this.options.balanceFactor ?? BALANCE_FACTOR;
+    if (bounded && key !== undefined && factor > 0) boundLoad(out, factor);
     return out.slice(0, limit);
   }
 

@@ -119,8 +119,7 @@ export interface ProxyOptions {
 }
 
 type Attempt =
-  | { ok: true; status: number }
-  | { ok: false; kind: FailureKind | 'not-owner'; error: Error };
+  { ok: true; status: number } | { ok: false; kind: FailureKind | 'not-owner'; error: Error };
 
 export class UpstreamProxy {
   constructor(
@@ -172,7 +171,6 @@ export class UpstreamProxy {
   }
 
   /** One try on one pod; resolves when its answer starts or the try has failed. */
-  // eslint-disable-next-line max-params
   private attempt(
     pod: Pod,
     req: UpstreamRequest,
@@ -214,7 +212,11 @@ export class UpstreamProxy {
             skipped = true;
             done();
             c.abort(new Error('not the owner'));
-            resolve({ ok: false, kind: 'not-owner', error: new Error(`pod ${pod.name} is not the owner`) });
+            resolve({
+              ok: false,
+              kind: 'not-owner',
+              error: new Error(`pod ${pod.name} is not the owner`),
+            });
             return;
           }
           started = true;

@@ -44,6 +44,7 @@ export function createRouter(
     ...(deps.hash ? { hash: deps.hash } : {}),
     policy: settings,
     probeTimeout: settings.probeTimeout,
+    balanceFactor: settings.balanceFactor,
     onMembershipChange: (event) => {
       log.info({ pod: event.member.name, endpoint: event.member.url }, `pod ${event.type}`);
     },

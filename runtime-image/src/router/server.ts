@@ -114,7 +114,9 @@ function lbEndpoints(deps: RouterHandlerDeps): Map<string, Handler> {
       '/lb/status',
       (_req, res) => {
         const owned = deps.seen.countByOwner((ns) => deps.table.ring.owner(ns));
-        const pods = deps.table.status().map((p) => ({ ...p, ownedNamespaces: owned.get(p.name) ?? 0 }));
+        const pods = deps.table
+          .status()
+          .map((p) => ({ ...p, ownedNamespaces: owned.get(p.name) ?? 0 }));
         sendJson(res, 200, { pods, ...deps.describe(), faaslets: deps.catalog.all().length });
       },
     ],

@@ -17,6 +17,7 @@ import { DEFAULT_IDEMPOTENCY, type IdempotencyPolicy } from './idempotent-invoke
 import { LatestLoads } from './latest-loads.js';
 import { FaasletRegistry } from './registry.js';
 import { RevisionLeases } from './revision-leases.js';
+import type { Handoff } from './handoff.js';
 import { PodPlacement } from './pod-placement.js';
 
 export interface RuntimeOptions {
@@ -58,6 +59,8 @@ export class GlassRuntime {
   ready = false;
   /** Which namespaces this pod owns; a lone runtime owns them all (ADR 0101). */
   placement = new PodPlacement('', undefined);
+  /** Hand-off of local namespaces between owners; absent without a membership (ADR 0103). */
+  handoff: Handoff | undefined;
   /** Prefixes worker versions, so versions from different pods can never collide. */
   readonly bootId = randomBytes(4).toString('hex');
 

@@ -212,7 +212,7 @@ export class Invoker {
   private execute(job: Job, attempt: number, staleKeys: StateKey[]): MaybeAsync<Run> {
     const { definition, exportName, input, args, namespace, values } = job;
     const { fastLane, pool, metrics } = this.deps;
-    const fast = fastLane?.tryInvoke(definition, exportName, input, args, namespace, values);
+    const fast = fastLane?.tryInvoke(definition, exportName, input, args, job);
     if (fast) {
       metrics.ranOnMain.inc();
       return this.settle(job, attempt, fast, MAIN_THREAD);
@@ -252,7 +252,8 @@ export class Invoker {
     if (outcome.type !== 'done') {
       return andThen(this.excuse(job, outcome), (stale) => this.retry(job, attempt, stale));
     }
-    if (this.deps.owns?.(job.namespace) === false) {
+    // A Faaslet that touches no state runs on any pod (ADR 0101); the others only on the owner.
+    if (job.definition.touchesState && this.deps.owns?.(job.namespace) === false) {
       throw notOwner(
         `namespace ${job.namespace} moved to another pod while this call ran; nothing was applied, retry`,
       );

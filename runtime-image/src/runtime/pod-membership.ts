@@ -14,7 +14,10 @@ export async function openPodMembership(
 ): Promise<Membership | undefined> {
   if (config.membersFile !== undefined) {
     const membership = new FileMembership(config.membersFile, (error) => {
-      log.warn({ err: error, file: config.membersFile }, 'members file unreadable; keeping the last members');
+      log.warn(
+        { err: error, file: config.membersFile },
+        'members file unreadable; keeping the last members',
+      );
     });
     await membership.start();
     return membership;

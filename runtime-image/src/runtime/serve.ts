@@ -6,12 +6,11 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import { createRequestHandler } from '../http/app.js';
 import { GlobalTier } from '../state/global-tier.js';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../state/idempotency.js';
-import { Ownership } from '../placement/ownership.js';
 import { DEFAULT_VIRTUAL_NODES } from '../router/ring.js';
 import { PeerForwarder } from '../placement/peer-forwarder.js';
 import { GlassRuntime, type RuntimeOptions } from './glass-runtime.js';
 import { openPodMembership } from './pod-membership.js';
-import { PodPlacement } from './pod-placement.js';
+import { PodOwnership } from './pod-ownership.js';
 
 export interface RunningRuntime {
   runtime: GlassRuntime;
@@ -71,19 +70,22 @@ export async function serveRuntime(
   const podName = config.podName ?? `${config.host}:${port}`;
   const forwarder = new PeerForwarder(podName, 60_000);
   const membership = await openPodMembership(config, log);
-  if (membership) {
-    const ownership = new Ownership({ virtualNodes: config.virtualNodes ?? DEFAULT_VIRTUAL_NODES });
-    runtime.placement = new PodPlacement(podName, ownership);
-    membership.subscribe(() => {
-      const members = membership.members();
-      ownership.update(members);
-      forwarder.retain(members);
-      log.info({ members: members.map((m) => m.name) }, 'runtime pods changed');
-    });
-  }
+  const owning = membership
+    ? new PodOwnership(runtime, membership, forwarder, log, {
+        self: podName,
+        virtualNodes: config.virtualNodes ?? DEFAULT_VIRTUAL_NODES,
+        handoffTimeoutMs: config.handoffTimeoutMs ?? 5000,
+      })
+    : undefined;
   server.on(
     'request',
-    createRequestHandler({ runtime, maxBodyBytes: config.maxBodyBytes, podName, forwarder }),
+    createRequestHandler({
+      runtime,
+      maxBodyBytes: config.maxBodyBytes,
+      podName,
+      forwarder,
+      ...(owning && { ownership: owning }),
+    }),
   );
   // Keep-alive longer than the router's idle timeout, so the router closes idle sockets first.
   server.keepAliveTimeout = 65_000;
@@ -112,6 +114,8 @@ export async function serveRuntime(
     async close() {
       closed = true;
       runtime.ready = false;
+      // Local namespaces go to their next owners before the server closes (ADR 0103).
+      await owning?.leave();
       await watch?.stop();
       await membership?.close();
       await forwarder.close();

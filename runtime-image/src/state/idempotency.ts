@@ -83,6 +83,12 @@ interface LocalRecord extends IdempotencyRecord {
   expiresAt: number;
 }
 
+/** A record as one pod hands it to another: its key and the time it has left. */
+export interface HandedRecord extends IdempotencyRecord {
+  key: string;
+  ttlMs: number;
+}
+
 /** Records kept per pod for `durability: local`; more than this and the oldest go first. */
 const MAX_LOCAL_RECORDS = 100_000;
 
@@ -118,6 +124,31 @@ export class LocalIdempotencyRecords {
 
   get size(): number {
     return this.records.size;
+  }
+
+  /** Removes and returns the live records of the namespaces `leaving` picks (ADR 0103). */
+  take(leaving: (namespace: string) => boolean): Map<string, HandedRecord[]> {
+    const taken = new Map<string, HandedRecord[]>();
+    const now = this.now();
+    for (const [id, record] of this.records) {
+      const slash = id.indexOf('/');
+      const namespace = id.slice(0, slash);
+      if (!leaving(namespace)) continue;
+      this.records.delete(id);
+      if (record.expiresAt <= now) continue;
+      const list = taken.get(namespace) ?? [];
+      list.push({ key: id.slice(slash + 1), ttlMs: record.expiresAt - now, ...record });
+      taken.set(namespace, list);
+    }
+    return taken;
+  }
+
+  /** Takes over records another pod handed over, with the time they had left. */
+  install(namespace: string, records: HandedRecord[]): void {
+    for (const r of records) {
+      const claim = { namespace, key: r.key, fingerprint: r.fingerprint, ttlMs: r.ttlMs };
+      this.put(claim, r.response);
+    }
   }
 
   private sweep(): void {

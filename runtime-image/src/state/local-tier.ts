@@ -53,6 +53,32 @@ export class LocalTier implements StateStore {
     return `m.${this.adminSequence}`;
   }
 
+  /**
+   * Removes and returns every entry of the namespaces `leaving` picks, by namespace: what a
+   * pod hands over when it stops owning them (ADR 0103). One pass over the entries.
+   */
+  take(leaving: (namespace: string) => boolean): Map<string, VersionedEntry[]> {
+    const taken = new Map<string, VersionedEntry[]>();
+    for (const [key, stored] of this.entries) {
+      const namespace = key.slice(0, key.indexOf('/'));
+      if (!leaving(namespace)) continue;
+      this.entries.delete(key);
+      const list = taken.get(namespace) ?? [];
+      list.push([key, stored.value, stored.version]);
+      taken.set(namespace, list);
+    }
+    return taken;
+  }
+
+  /** Makes `entries` the whole of `namespace`: what its previous owner handed over. */
+  install(namespace: string, entries: VersionedEntry[]): void {
+    const prefix = `${namespace}/`;
+    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
+    for (const [key, value, version] of entries) {
+      if (value !== null && key.startsWith(prefix)) this.entries.set(key, { value, version });
+    }
+  }
+
   keyCount(): number {
     return this.entries.size;
   }

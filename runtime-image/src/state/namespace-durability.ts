@@ -5,7 +5,10 @@ import { matchesTemplate, type NamespaceTemplate } from '@glass/crds/namespace-t
 
 export class NamespaceDurability {
   private readonly fixed = new Map<string, Durability>();
-  private readonly keyed = new Map<string, { template: NamespaceTemplate; durability: Durability }>();
+  private readonly keyed = new Map<
+    string,
+    { template: NamespaceTemplate; durability: Durability }
+  >();
   /** Whether any keyed template is global: without one, a keyed name is local at once. */
   private anyKeyedGlobal = false;
 

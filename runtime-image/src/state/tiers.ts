@@ -7,12 +7,20 @@ import type { GlobalTier } from './global-tier.js';
 import {
   LocalIdempotencyRecords,
   replayOf,
+  type HandedRecord,
   type IdempotencyClaim,
   type StoredResponse,
 } from './idempotency.js';
 import type { LocalTier } from './local-tier.js';
 import { NamespaceDurability } from './namespace-durability.js';
 import type { CommitOutcome, CommitRequest, StateStore } from './store.js';
+
+/** One `local` namespace as a pod hands it to its new owner. */
+export interface NamespaceSnapshot {
+  namespace: string;
+  entries: VersionedEntry[];
+  records: HandedRecord[];
+}
 
 export interface TieredStoreOptions {
   local: LocalTier;
@@ -72,6 +80,31 @@ export class TieredStore implements StateStore {
   /** Records a namespace template's durability (a Faaslet naming it was loaded). */
   assign(template: NamespaceTemplate, durability: Durability): void {
     this.durability.assign(template, durability);
+  }
+
+  /**
+   * Removes and returns the `durability: local` namespaces `leaving` picks, entries and
+   * idempotency records, for their new owners (ADR 0103). Global ones stay: Redis has them.
+   */
+  takeLocal(leaving: (namespace: string) => boolean): Map<string, NamespaceSnapshot> {
+    const local = (namespace: string): boolean => this.isLocal(namespace) && leaving(namespace);
+    const entries = this.options.local.take(local);
+    const records = this.records.take(local);
+    const out = new Map<string, NamespaceSnapshot>();
+    for (const namespace of new Set([...entries.keys(), ...records.keys()])) {
+      out.set(namespace, {
+        namespace,
+        entries: entries.get(namespace) ?? [],
+        records: records.get(namespace) ?? [],
+      });
+    }
+    return out;
+  }
+
+  /** Installs a namespace its previous owner handed over, replacing what this pod had of it. */
+  installLocal(snapshot: NamespaceSnapshot): void {
+    this.options.local.install(snapshot.namespace, snapshot.entries);
+    this.records.install(snapshot.namespace, snapshot.records);
   }
 
   /** Whether a namespace's state lives in this pod's memory only. */

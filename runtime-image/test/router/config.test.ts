@@ -11,6 +11,7 @@ describe('router flags', () => {
         host: '0.0.0.0',
         port: 8080,
         backend: ['http://127.0.0.1:9001'],
+        balanceFactor: 1.25,
         virtualNodes: 150,
         keys: ['user-id', 'session', 'function', 'client-ip'],
         trustedProxies: [],

@@ -189,7 +189,13 @@ export async function startTestRouter(
 ): Promise<RunningRouter & { membership: MemberSet }> {
   const membership = new MemberSet();
   for (const m of members) membership.add(m);
-  const config = parseConfig(RouterSettings, { host: '127.0.0.1', port: 0, ...settings });
+  // Strict key affinity unless a test asks for bounded load.
+  const config = parseConfig(RouterSettings, {
+    host: '127.0.0.1',
+    port: 0,
+    balanceFactor: 0,
+    ...settings,
+  });
   const router = await startRouter(config, membership, { log: silent, scheduler });
   return { ...router, membership };
 }

@@ -104,7 +104,7 @@ describe('router proxying to real backend processes', function () {
 
     it('different user ids reach all 3 pods, each its own owner', async () => {
       const answers = await many(300, 50, (i) =>
-        call(client, '/', { headers: { 'x-user-id': `u${i}` } }),
+        call(client, '/invoke/', { headers: { 'x-user-id': `u${i}` } }),
       );
       answers.forEach((a, i) => {
         assert.equal(a.pod, router.table.ring.owner(`u${i}`));
@@ -205,7 +205,7 @@ describe('router proxying to real backend processes', function () {
       const received = createHash('sha256');
       let length = 0;
       await new Promise<void>((resolve, reject) => {
-        const req = httpGet(`${router.url}/big?mib=${mib}`, (res) => {
+        const req = httpGet(`${router.url}/invoke/big?mib=${mib}`, (res) => {
           assert.equal(res.statusCode, 200);
           // Stop reading for a while every 4 MiB: the router must hold the pod back meanwhile
           // (pause its connection until the client drains) and then carry on.
@@ -249,7 +249,9 @@ describe('router proxying to real backend processes', function () {
     it('a spoofed X-Forwarded-For from an untrusted client does not change routing', async () => {
       const owner = router.table.ring.owner('127.0.0.1');
       const answers = await many(200, 20, (i) =>
-        getFrom(`${router.url}/`, { headers: { 'x-forwarded-for': `198.51.100.${i % 250}` } }),
+        getFrom(`${router.url}/invoke/`, {
+          headers: { 'x-forwarded-for': `198.51.100.${i % 250}` },
+        }),
       );
       assert.deepEqual(new Set(answers.map((a) => a.pod)), new Set([owner]));
       assert.deepEqual(
@@ -266,7 +268,7 @@ describe('router proxying to real backend processes', function () {
       try {
         const clients = Array.from({ length: 60 }, (_, i) => `198.51.100.${i}`);
         const answers = await many(60, 20, (i) =>
-          getFrom(`${trusting.url}/`, {
+          getFrom(`${trusting.url}/invoke/`, {
             headers: { 'x-forwarded-for': clients[i] ?? '' },
             localAddress: '127.0.0.2',
           }),
@@ -279,7 +281,7 @@ describe('router proxying to real backend processes', function () {
           3,
           'forwarded clients spread over the pods',
         );
-        const untrusted = await getFrom(`${trusting.url}/`, {
+        const untrusted = await getFrom(`${trusting.url}/invoke/`, {
           headers: { 'x-forwarded-for': clients[0] ?? '' },
         });
         assert.equal(
@@ -327,7 +329,9 @@ describe('router failover and ejection against real backend processes', function
     router.membership.add({ name: deadName, url: `http://${deadName}` });
     const user = userOwnedBy(router, deadName);
     const next = [...router.table.ring.walk(user)][1];
-    const answers = await many(20, 5, () => call(client, '/', { headers: { 'x-user-id': user } }));
+    const answers = await many(20, 5, () =>
+      call(client, '/invoke/', { headers: { 'x-user-id': user } }),
+    );
     assert.deepEqual(new Set(answers.map((a) => `${a.status} ${a.pod}`)), new Set([`200 ${next}`]));
     assert.equal((await status(deadName))?.healthy, false, 'repeated connect failures ejected it');
   });
@@ -372,9 +376,11 @@ describe('router failover and ejection against real backend processes', function
     const owner = backends[1]!;
     const user = userOwnedBy(router, owner.name);
     await fixtureCall(owner, '/_fixture/break?count=1');
-    assert.equal((await call(client, '/', { headers: { 'x-user-id': user } })).status, 502);
+    assert.equal((await call(client, '/invoke/', { headers: { 'x-user-id': user } })).status, 502);
     assert.equal((await status(owner.name))?.healthy, true);
-    const after = await many(50, 10, () => call(client, '/', { headers: { 'x-user-id': user } }));
+    const after = await many(50, 10, () =>
+      call(client, '/invoke/', { headers: { 'x-user-id': user } }),
+    );
     assert.deepEqual(
       new Set(after.map((a) => `${a.status} ${a.pod}`)),
       new Set([`200 ${owner.name}`]),
@@ -385,13 +391,13 @@ describe('router failover and ejection against real backend processes', function
     const owner = backends[1]!;
     const user = userOwnedBy(router, owner.name);
     for (let i = 0; i < 5; i++) {
-      const answer = await call(client, '/unavailable', { headers: { 'x-user-id': user } });
+      const answer = await call(client, '/invoke/unavailable', { headers: { 'x-user-id': user } });
       assert.equal(answer.status, 503);
       assert.equal(answer.pod, owner.name);
     }
     assert.equal((await status(owner.name))?.healthy, true);
     for (let i = 0; i < 3; i++)
-      await call(client, '/not-ready', { headers: { 'x-user-id': user } });
+      await call(client, '/invoke/not-ready', { headers: { 'x-user-id': user } });
     assert.equal((await status(owner.name))?.healthy, false);
     await router.table.probeAll();
     await router.table.probeAll();
@@ -404,14 +410,20 @@ describe('router failover and ejection against real backend processes', function
     const next = [...router.table.ring.walk(user)][1];
     await fixtureCall(owner, '/_fixture/break?count=3');
     for (let i = 0; i < 3; i++)
-      assert.equal((await call(client, '/', { headers: { 'x-user-id': user } })).status, 502);
+      assert.equal(
+        (await call(client, '/invoke/', { headers: { 'x-user-id': user } })).status,
+        502,
+      );
     assert.equal((await status(owner.name))?.healthy, false);
-    assert.equal((await call(client, '/', { headers: { 'x-user-id': user } })).pod, next);
+    assert.equal((await call(client, '/invoke/', { headers: { 'x-user-id': user } })).pod, next);
     await router.table.probeAll();
     assert.equal((await status(owner.name))?.healthy, false, 'one good probe is not enough');
     await router.table.probeAll();
     assert.equal((await status(owner.name))?.healthy, true);
-    assert.equal((await call(client, '/', { headers: { 'x-user-id': user } })).pod, owner.name);
+    assert.equal(
+      (await call(client, '/invoke/', { headers: { 'x-user-id': user } })).pod,
+      owner.name,
+    );
   });
 
   it('a pod whose /ready turns 503 is ejected after 3 probes and readmitted after 2 once ready', async () => {
@@ -435,22 +447,25 @@ describe('router failover and ejection against real backend processes', function
     const user = userOwnedBy(router, owner.name);
     await fixtureCall(owner, '/_fixture/break-mid?count=1');
     await assert.rejects(
-      call(client, '/', { headers: { 'x-user-id': user, 'idempotency-key': 'k-2' } }),
+      call(client, '/invoke/', { headers: { 'x-user-id': user, 'idempotency-key': 'k-2' } }),
     );
     const pod = await status(owner.name);
     assert.deepEqual([pod?.healthy, pod?.errors], [true, 1]);
-    assert.equal((await call(client, '/', { headers: { 'x-user-id': user } })).pod, owner.name);
+    assert.equal(
+      (await call(client, '/invoke/', { headers: { 'x-user-id': user } })).pod,
+      owner.name,
+    );
   });
 
   const hangUps = [
     {
       name: 'a client that hangs up before the answer starts is not counted against the pod',
-      path: '/slow?ms=400',
+      path: '/invoke/slow?ms=400',
       i: 1,
     },
     {
       name: 'a client that hangs up in the middle of the answer is not counted against the pod',
-      path: '/slow-body?ms=400',
+      path: '/invoke/slow-body?ms=400',
       i: 2,
     },
   ];
@@ -491,7 +506,7 @@ describe('router failover and ejection against real backend processes', function
       { upstreamTimeout: '200ms' },
     );
     try {
-      const answer = await getFrom(`${impatient.url}/slow?ms=1000`);
+      const answer = await getFrom(`${impatient.url}/invoke/slow?ms=1000`);
       assert.equal(answer.status, 504);
       assert.equal((answer.json as { error: { code: string } }).error.code, 'upstream_timeout');
     } finally {

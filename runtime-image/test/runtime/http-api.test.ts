@@ -167,10 +167,10 @@ describe('runtime HTTP API', function () {
     {
       name: 'a bad namespace is a 400',
       method: 'GET',
-      path: '/state/Not_A_Label/k',
+      path: '/state/-not-a-name/k',
       status: 400,
       code: 'bad_request',
-      message: /DNS label/,
+      message: /not a state namespace name/,
     },
   ];
   for (const tc of badRequests) {

@@ -19,7 +19,16 @@ describe('loading Faaslets from YAML', function () {
         .all()
         .map((d) => d.name)
         .sort();
-      assert.deepEqual(served, ['bomb', 'counter', 'echo-wasi', 'invariant', 'kv', 'spin', 'trap']);
+      assert.deepEqual(served, [
+        'bomb',
+        'cart',
+        'counter',
+        'echo-wasi',
+        'invariant',
+        'kv',
+        'spin',
+        'trap',
+      ]);
       assert.equal((await call(rt.base, 'POST', '/invoke/bad-import/run')).status, 404);
       assert.equal((await call(rt.base, 'GET', '/invoke/add?value=1')).status, 200);
     } finally {

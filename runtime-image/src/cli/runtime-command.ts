@@ -95,6 +95,8 @@ export function registerRuntimeCommand(program: Command): void {
     }
     const stop = (): void => {
       log.info('draining');
+      // Under `glass up`: the supervisor takes this pod out of the membership now (ADR 0103).
+      process.send?.({ glass: 'leaving' });
       void running.close().then(() => process.exit(0));
     };
     process.once('SIGTERM', stop);

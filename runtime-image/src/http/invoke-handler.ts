@@ -211,7 +211,7 @@ export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler)
     let placement: Placement = HERE;
     try {
       target = resolveTarget(runtime, request.method ?? 'GET', path);
-      if (!runtime.ready) throw notReady('runtime is not ready');
+      if (!runtime.ready && !runtime.draining) throw notReady('runtime is not ready');
       scope = scopeOf(target, request, path);
       if (target.definition.touchesState) {
         const by = request.headers[FORWARDED_BY];
@@ -230,7 +230,10 @@ export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler)
     const handedOver = target.definition.touchesState
       ? runtime.handoff?.gate(scope.namespace)
       : undefined;
-    if (handedOver) body = handedOver.then(() => body);
+    if (handedOver) {
+      const reading = body;
+      body = handedOver.then(() => reading);
+    }
     if (!(body instanceof Promise)) {
       invokeAndAnswer(request, response, { target, scope }, body, query);
       return;

@@ -129,6 +129,13 @@ export class RuntimeSupervisor {
       this.options.say(`${slot.label}: ${err.message}`);
     });
     this.pipeOutput(slot, child);
+    // A runtime told to stop says so first: it leaves the membership at once, as a terminating
+    // pod leaves its EndpointSlice, so its namespaces move while it can still hand them over.
+    child.on('message', (message: unknown) => {
+      if ((message as { glass?: unknown } | null)?.glass !== 'leaving' || slot.child !== child)
+        return;
+      this.options.membership.left(slot.port, this.options.host);
+    });
     const exited = new Promise<string>((resolve) => {
       child.once('exit', (code, signal) => {
         resolve(signal === null ? `code ${String(code)}` : `signal ${signal}`);

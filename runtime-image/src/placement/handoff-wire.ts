@@ -1,5 +1,6 @@
 // What one pod sends another when namespaces change owner (ADR 0103): JSON, values in
 // base64, several namespaces per message, and `done` on the last message of a view change.
+import { z } from 'zod';
 import type { NamespaceSnapshot } from '../state/tiers.js';
 
 export interface HandoffMessage {
@@ -12,19 +13,28 @@ export interface HandoffMessage {
   namespaces: NamespaceSnapshot[];
 }
 
-interface WireRecord {
-  key: string;
-  ttlMs: number;
-  fingerprint: string;
-  numeric: boolean;
-  output: string;
-}
-
-interface WireNamespace {
-  namespace: string;
-  entries: [string, string | null, string][];
-  records: WireRecord[];
-}
+/** The wire form, checked at the edge like every other input (a peer can be wrong too). */
+const WireMessage = z.object({
+  from: z.string().min(1),
+  view: z.string(),
+  done: z.boolean(),
+  namespaces: z.array(
+    z.object({
+      namespace: z.string().min(1),
+      entries: z.array(z.tuple([z.string(), z.string().nullable(), z.string()])),
+      records: z.array(
+        z.object({
+          key: z.string(),
+          ttlMs: z.number().positive(),
+          fingerprint: z.string(),
+          numeric: z.boolean(),
+          output: z.string(),
+        }),
+      ),
+    }),
+  ),
+});
+type WireMessage = z.infer<typeof WireMessage>;
 
 const b64 = (bytes: Uint8Array): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
@@ -42,58 +52,53 @@ export function wireSize(snapshot: NamespaceSnapshot): number {
     size += key.length + version.length + Math.ceil(((value?.length ?? 0) * 4) / 3) + 16;
   }
   for (const r of snapshot.records) {
-    size += r.key.length + r.fingerprint.length + Math.ceil((r.response.output.length * 4) / 3) + 64;
+    size +=
+      r.key.length + r.fingerprint.length + Math.ceil((r.response.output.length * 4) / 3) + 64;
   }
   return size;
 }
 
 export function encodeHandoff(message: HandoffMessage): string {
-  const namespaces: WireNamespace[] = message.namespaces.map((n) => ({
-    namespace: n.namespace,
-    entries: n.entries.map(([key, value, version]) => [
-      key,
-      value === null ? null : b64(value),
-      version,
-    ]),
-    records: n.records.map((r) => ({
-      key: r.key,
-      ttlMs: r.ttlMs,
-      fingerprint: r.fingerprint,
-      numeric: r.response.numeric,
-      output: b64(r.response.output),
-    })),
-  }));
-  return JSON.stringify({ ...message, namespaces });
-}
-
-/** Parses a message; throws on anything that is not one. */
-export function decodeHandoff(text: string): HandoffMessage {
-  const raw = JSON.parse(text) as {
-    from?: unknown;
-    view?: unknown;
-    done?: unknown;
-    namespaces?: WireNamespace[];
-  };
-  if (typeof raw.from !== 'string' || typeof raw.view !== 'string') {
-    throw new Error('a hand-off needs from and view');
-  }
-  if (!Array.isArray(raw.namespaces)) throw new Error('a hand-off needs namespaces');
-  return {
-    from: raw.from,
-    view: raw.view,
-    done: raw.done === true,
-    namespaces: raw.namespaces.map((n) => ({
-      namespace: String(n.namespace),
+  const wire: WireMessage = {
+    ...message,
+    namespaces: message.namespaces.map((n) => ({
+      namespace: n.namespace,
       entries: n.entries.map(([key, value, version]) => [
-        String(key),
-        value === null ? null : bytesOf(String(value)),
-        String(version),
+        key,
+        value === null ? null : b64(value),
+        version,
       ]),
       records: n.records.map((r) => ({
-        key: String(r.key),
-        ttlMs: Number(r.ttlMs),
-        fingerprint: String(r.fingerprint),
-        response: { numeric: r.numeric === true, output: bytesOf(String(r.output)) },
+        key: r.key,
+        ttlMs: r.ttlMs,
+        fingerprint: r.fingerprint,
+        numeric: r.response.numeric,
+        output: b64(r.response.output),
+      })),
+    })),
+  };
+  return JSON.stringify(wire);
+}
+
+/** Parses a message; throws, saying what is wrong, on anything that is not one. */
+export function decodeHandoff(text: string): HandoffMessage {
+  const parsed = WireMessage.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(z.prettifyError(parsed.error));
+  const wire = parsed.data;
+  return {
+    ...wire,
+    namespaces: wire.namespaces.map((n) => ({
+      namespace: n.namespace,
+      entries: n.entries.map(([key, value, version]) => [
+        key,
+        value === null ? null : bytesOf(value),
+        version,
+      ]),
+      records: n.records.map((r) => ({
+        key: r.key,
+        ttlMs: r.ttlMs,
+        fingerprint: r.fingerprint,
+        response: { numeric: r.numeric, output: bytesOf(r.output) },
       })),
     })),
   };

@@ -94,7 +94,9 @@ export class PeerForwarder {
     const text = await answer.body.text();
     if (answer.statusCode === 410) throw new PeerLeavingError(`pod ${peer.name} is leaving too`);
     if (answer.statusCode >= 300) {
-      throw new ForwardError(`pod ${peer.name} answered ${answer.statusCode}: ${text.slice(0, 200)}`);
+      throw new ForwardError(
+        `pod ${peer.name} answered ${answer.statusCode}: ${text.slice(0, 200)}`,
+      );
     }
   }
 

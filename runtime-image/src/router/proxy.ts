@@ -3,6 +3,7 @@
 // reached a pod goes on only when it carries an Idempotency-Key. The answer streams from the
 // pod's connection straight into the client's response (undici `dispatch`, no extra streams).
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type { FailureKind, RouterMetrics } from './metrics.js';
 import type { Pod, PodTable } from './pods.js';
@@ -113,6 +114,11 @@ function responseHeaders(
   return out;
 }
 
+/** Rounds over the candidates while every pod answers `not_owner`, and the first pause. */
+const NOT_OWNER_ROUNDS = 6;
+const NOT_OWNER_BACKOFF_MS = 5;
+const NOBODY_OWNS = Symbol('every pod answered not_owner');
+
 export interface ProxyOptions {
   upstreamTimeout: number;
   maxAttempts: number;
@@ -138,6 +144,22 @@ export class UpstreamProxy {
     placement: RequestPlacement,
     res: ServerResponse,
   ): Promise<ProxyOutcome> {
+    // Every pod said `not_owner`: the pods' views of the membership are moving (a hand-off).
+    // Nothing ran anywhere, so the call goes again a moment later, when they agree.
+    for (let round = 1; ; round++) {
+      const outcome = await this.forwardOnce(req, placement, res, round >= NOT_OWNER_ROUNDS);
+      if (outcome !== NOBODY_OWNS) return outcome;
+      this.metrics.retries.inc({ reason: 'not_owner' });
+      await delay(NOT_OWNER_BACKOFF_MS * 2 ** round);
+    }
+  }
+
+  private async forwardOnce(
+    req: UpstreamRequest,
+    placement: RequestPlacement,
+    res: ServerResponse,
+    lastRound: boolean,
+  ): Promise<ProxyOutcome | typeof NOBODY_OWNS> {
     const { key, bounded, namespace } = placement;
     const pods = this.table.candidates(key, this.options.maxAttempts, bounded);
     if (pods.length === 0) {
@@ -152,11 +174,14 @@ export class UpstreamProxy {
       message: '',
       attempts: 0,
     };
+    let owners = 0;
     for (const [i, pod] of pods.entries()) {
-      const attempt = await this.attempt(pod, req, res, namespace, i + 1 < pods.length);
+      const canRetry = !lastRound || i + 1 < pods.length;
+      const attempt = await this.attempt(pod, req, res, namespace, canRetry);
       if (attempt.ok) return { ok: true, pod, status: attempt.status, attempts: i + 1 };
       if (res.destroyed) return failedOutcome(pod, attempt, i + 1);
       if (attempt.kind !== 'not-owner') {
+        owners += 1;
         this.table.failed(pod);
         this.metrics.failures.inc({ pod: pod.name, kind: attempt.kind });
       }
@@ -167,7 +192,7 @@ export class UpstreamProxy {
       if (i + 1 < pods.length)
         this.metrics.retries.inc({ reason: reached ? 'idempotent' : 'not_reached' });
     }
-    return last;
+    return owners === 0 ? NOBODY_OWNS : last;
   }
 
   /** One try on one pod; resolves when its answer starts or the try has failed. */

@@ -57,6 +57,8 @@ export class GlassRuntime {
   readonly log: Logger;
   /** False while loading or draining: `/ready` answers 503. */
   ready = false;
+  /** Leaving the membership: not ready, but still serving what it is sent until it is out. */
+  draining = false;
   /** Which namespaces this pod owns; a lone runtime owns them all (ADR 0101). */
   placement = new PodPlacement('', undefined);
   /** Hand-off of local namespaces between owners; absent without a membership (ADR 0103). */

@@ -111,11 +111,19 @@ export class Handoff {
     if (from === undefined || from === this.options.self) return false;
     if (this.done.get(from) === this.view) return false;
     if (this.gone.has(from)) {
-      this.report(namespace, 'lost', `pod ${from}, its owner, is gone without handing it over: whatever local state it had there is lost`);
+      this.report(
+        namespace,
+        'lost',
+        `pod ${from}, its owner, is gone without handing it over: whatever local state it had there is lost`,
+      );
       return false;
     }
     if (this.now() - this.changedAt >= this.options.timeoutMs) {
-      this.report(namespace, 'late', `pod ${from}, its previous owner, did not hand it over within ${this.options.timeoutMs} ms: serving what this pod has`);
+      this.report(
+        namespace,
+        'late',
+        `pod ${from}, its previous owner, did not hand it over within ${this.options.timeoutMs} ms: serving what this pod has`,
+      );
       return false;
     }
     return true;
@@ -168,7 +176,11 @@ export class Handoff {
     );
   }
 
-  private async sendTo(member: Member, view: string, snapshots: NamespaceSnapshot[]): Promise<void> {
+  private async sendTo(
+    member: Member,
+    view: string,
+    snapshots: NamespaceSnapshot[],
+  ): Promise<void> {
     const batches: NamespaceSnapshot[][] = [[]];
     let size = 0;
     for (const snapshot of snapshots) {
@@ -191,6 +203,7 @@ export class Handoff {
         }
         continue;
       }
+      if (namespaces.length === 0) continue;
       this.options.metrics.handoffs.inc({ outcome: 'failed' }, namespaces.length);
       this.options.log.error(
         { to: member.name, namespaces: namespaces.map((n) => n.namespace) },
@@ -199,13 +212,18 @@ export class Handoff {
     }
   }
 
-  private async deliver(member: Member, message: HandoffMessage, deadline: number): Promise<boolean> {
+  private async deliver(
+    member: Member,
+    message: HandoffMessage,
+    deadline: number,
+  ): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.options.send(member, message);
         return true;
       } catch (error) {
-        if (error instanceof PeerLeavingError || this.now() >= deadline) {
+        if (error instanceof PeerLeavingError) return message.namespaces.length === 0;
+        if (this.now() >= deadline) {
           this.options.log.warn({ err: error, to: member.name }, 'hand-off not delivered');
           return false;
         }

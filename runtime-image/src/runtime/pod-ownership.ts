@@ -1,6 +1,7 @@
 // Puts a runtime pod's namespace ownership together (ADR 0101, 0103): the membership it
 // follows, the ring it builds from it, the forwarder to the other pods, and the hand-off of
 // local namespaces whenever the membership changes, and once more when the pod leaves.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { decodeHandoff, encodeHandoff } from '../placement/handoff-wire.js';
 import { Ownership } from '../placement/ownership.js';
@@ -12,6 +13,9 @@ import { PodPlacement } from './pod-placement.js';
 
 /** A hand-off sent to a pod that is itself leaving. */
 export class LeavingError extends Error {}
+
+/** How long a leaving pod waits for the membership to drop it before it hands over anyway. */
+const LEAVE_WAIT_MS = 3000;
 
 /** How long a pod that left may take to answer /health before it is taken for crashed. */
 const PROBE_MS = 500;
@@ -71,6 +75,11 @@ export class PodOwnership {
    */
   async leave(): Promise<void> {
     this.leaving = true;
+    // Until the others see this pod gone they send it calls: it serves them while it waits.
+    const deadline = Date.now() + LEAVE_WAIT_MS;
+    while (this.members.some((m) => m.name === this.options.self) && Date.now() < deadline) {
+      await delay(10);
+    }
     this.unsubscribe();
     this.apply(this.members.filter((m) => m.name !== this.options.self));
     await this.handoff.settled();

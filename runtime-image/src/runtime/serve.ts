@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import type { ManifestProblem } from '@glass/crds';
 import type { Logger } from 'pino';
@@ -6,11 +7,33 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import { createRequestHandler } from '../http/app.js';
 import { GlobalTier } from '../state/global-tier.js';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../state/idempotency.js';
+import type { Membership } from '../router/membership.js';
 import { DEFAULT_VIRTUAL_NODES } from '../router/ring.js';
 import { PeerForwarder } from '../placement/peer-forwarder.js';
 import { GlassRuntime, type RuntimeOptions } from './glass-runtime.js';
 import { openPodMembership } from './pod-membership.js';
 import { PodOwnership } from './pod-ownership.js';
+
+/**
+ * The membership this pod follows, if any, and its ownership of namespaces over it (ADR 0101):
+ * without one, a lone runtime owns every namespace.
+ */
+async function followMembership(
+  config: RuntimeConfig,
+  parts: { runtime: GlassRuntime; forwarder: PeerForwarder; log: Logger; podName: string },
+): Promise<{ membership?: Membership; owning?: PodOwnership }> {
+  const membership = await openPodMembership(config, parts.log);
+  if (!membership) return {};
+  const owning = new PodOwnership(parts.runtime, membership, parts.forwarder, parts.log, {
+    self: parts.podName,
+    virtualNodes: config.virtualNodes ?? DEFAULT_VIRTUAL_NODES,
+    handoffTimeoutMs: config.handoffTimeoutMs ?? 5000,
+  });
+  return { membership, owning };
+}
+
+/** How long a stopping runtime lets the calls in flight finish. */
+const DRAIN_MS = 2000;
 
 export interface RunningRuntime {
   runtime: GlassRuntime;
@@ -69,14 +92,12 @@ export async function serveRuntime(
   log.info({ port }, 'runtime listening');
   const podName = config.podName ?? `${config.host}:${port}`;
   const forwarder = new PeerForwarder(podName, 60_000);
-  const membership = await openPodMembership(config, log);
-  const owning = membership
-    ? new PodOwnership(runtime, membership, forwarder, log, {
-        self: podName,
-        virtualNodes: config.virtualNodes ?? DEFAULT_VIRTUAL_NODES,
-        handoffTimeoutMs: config.handoffTimeoutMs ?? 5000,
-      })
-    : undefined;
+  const { membership, owning } = await followMembership(config, {
+    runtime,
+    forwarder,
+    log,
+    podName,
+  });
   server.on(
     'request',
     createRequestHandler({
@@ -114,16 +135,23 @@ export async function serveRuntime(
     async close() {
       closed = true;
       runtime.ready = false;
-      // Local namespaces go to their next owners before the server closes (ADR 0103).
+      // Local namespaces go to their next owners before the server closes (ADR 0103); calls
+      // still sent here meanwhile are served, or forwarded once this pod owns nothing.
+      runtime.draining = owning !== undefined;
       await owning?.leave();
+      runtime.draining = false;
       await watch?.stop();
       await membership?.close();
       await forwarder.close();
-      await new Promise<void>((resolve) =>
+      // Calls in flight finish; a keep-alive connection that stays busy (a router still sending
+      // until it learns this pod left) is cut after DRAIN_MS instead of holding the exit forever.
+      const drained = new Promise<void>((resolve) =>
         server.close(() => {
           resolve();
         }),
       );
+      server.closeIdleConnections();
+      await Promise.race([drained, delay(DRAIN_MS)]);
       server.closeAllConnections();
       await runtime.close();
     },

@@ -187,6 +187,25 @@ describe('state placement: every namespace has one owner pod (glass up, 3 runtim
     assert.match(JSON.stringify(bounced.json), /not_owner/);
   });
 
+  it('answers 400 to a hand-off that is not one, and keeps serving', async () => {
+    const pod = new Pool(pods[0]?.url ?? '');
+    try {
+      const before = (await call(router, '/invoke/counter/get')).json;
+      for (const body of [
+        'not json',
+        '{"from":"x"}',
+        '{"from":"x","view":"","done":true,"namespaces":[{"namespace":"n","entries":[[1,2]],"records":[]}]}',
+      ]) {
+        const answer = await call(pod, '/handoff', { method: 'POST', body });
+        assert.equal(answer.status, 400, body);
+        assert.match(JSON.stringify(answer.json), /not a hand-off/);
+      }
+      assert.equal((await call(router, '/invoke/counter/get')).json, before);
+    } finally {
+      await pod.close();
+    }
+  });
+
   for (const [method, path] of [
     ['PUT', '/state/counter/counter'],
     ['GET', '/state/counter/counter'],

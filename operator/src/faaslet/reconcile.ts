@@ -30,6 +30,8 @@ type RawFaaslet = KubernetesObject & { status?: Record<string, unknown> };
 
 interface Checked {
   exports: string[];
+  /** The module imports state functions: the router places its calls on their owner. */
+  touchesState: boolean;
 }
 
 /** Compiled results by digest and the spec fields that change them: 500 Faaslets of one module compile once. */
@@ -97,6 +99,7 @@ export class FaasletReconciler {
       Object.assign(fields, {
         moduleDigest: module.digest,
         exports: module.exports,
+        touchesState: module.touchesState,
         invokeURL: `/invoke/${name}`,
       });
     }
@@ -169,7 +172,10 @@ export class FaasletReconciler {
     let result = this.checked.get(cacheKey);
     if (!result) {
       result = await compileFaaslet(faaslet, bytes).then(
-        (definition) => ({ exports: definition.exports.map((e) => e.name) }),
+        (definition) => ({
+          exports: definition.exports.map((e) => e.name),
+          touchesState: definition.touchesState,
+        }),
         (error: unknown) => {
           if (error instanceof InvalidModuleError) return error;
           throw error;

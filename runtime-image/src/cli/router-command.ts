@@ -4,6 +4,8 @@ import { Command, Option } from 'commander';
 import { createLogger } from '../logger.js';
 import { parseConfig, RouterFlags, type RouterSettings } from '../router/config.js';
 import { openMembership } from '../router/membership-from-flags.js';
+import type { Logger } from 'pino';
+import { FaasletCatalog } from '../placement/faaslet-catalog.js';
 import { startRouter } from '../router/router.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -82,6 +84,10 @@ export function routerCommand(action: RouterAction = runRouter): Command {
     .option(
       '--kubeconfig <path>',
       'credentials for --kubernetes-service (default: KUBECONFIG, then in-cluster)',
+    )
+    .option(
+      '--cluster <name>',
+      'with --kubernetes-service: follow the Faaslets of this GlassCluster, so each call goes to the owner of the namespace it touches',
     );
   // Not async: a flag error must throw while commander parses (parseRouterArgs relies on it).
   return addRouterSettingOptions(command).action((opts: Record<string, unknown>) => {
@@ -107,20 +113,40 @@ export function parseRouterArgs(args: readonly string[]): RouterFlags {
   return parsed;
 }
 
+/** With --cluster: the catalog follows that GlassCluster's Faaslets (ADR 0101). */
+async function watchFaaslets(
+  flags: RouterFlags,
+  catalog: FaasletCatalog,
+  log: Logger,
+): Promise<{ stop(): Promise<void> } | undefined> {
+  if (flags.cluster === undefined) return undefined;
+  // Loaded only here: `glass up` shares this file and never needs the Kubernetes client.
+  const { loadKubeTarget } = await import('../kubernetes/kube-config.js');
+  const { FaasletWatch } = await import('../router/faaslet-watch.js');
+  const { config, namespace } = loadKubeTarget(flags);
+  const watch = new FaasletWatch(config, { namespace, cluster: flags.cluster }, catalog, log);
+  await watch.start();
+  return watch;
+}
+
 async function runRouter(flags: RouterFlags, command: Command): Promise<void> {
   const log = createLogger(flags.logLevel, 'glass-router');
   const membership = await openMembership(flags, log).catch((err: unknown) =>
     command.error((err as Error).message),
   );
   const settings: RouterSettings = flags;
-  const router = await startRouter(settings, membership, { log });
+  const catalog = new FaasletCatalog();
+  const faaslets = await watchFaaslets(flags, catalog, log).catch((err: unknown) =>
+    command.error((err as Error).message),
+  );
+  const router = await startRouter(settings, membership, { log, catalog });
   log.info(
     { listen: router.url, members: membership.describe?.() ?? { backends: flags.backend } },
     'router listening',
   );
   const stop = (signal: string): void => {
     log.info({ signal }, 'router stopping');
-    Promise.all([router.close(), membership.close()]).then(
+    Promise.all([router.close(), membership.close(), faaslets?.stop()]).then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'router did not close cleanly');

@@ -62,7 +62,7 @@ export const LogLevel = z.enum(['debug', 'info', 'warn', 'error', 'silent']);
  * Flags that only mean something when the members come from EndpointSlices. `--namespace` is
  * not among them: it also comes from POD_NAMESPACE, which a pod's environment may well set.
  */
-const KUBERNETES_ONLY = ['backendPort', 'kubeconfig'] as const;
+const KUBERNETES_ONLY = ['backendPort', 'kubeconfig', 'cluster'] as const;
 
 /**
  * `glass router`: the settings plus where the members come from, exactly one of a static
@@ -73,6 +73,8 @@ export const RouterFlags = RouterSettings.extend({
   backend: z.preprocess((v) => v ?? [], list.pipe(z.array(BackendUrl))),
   /** The runtime Service whose EndpointSlices name the members. */
   kubernetesService: DnsLabel.optional(),
+  /** The GlassCluster whose Faaslets the router follows, to place calls by namespace. */
+  cluster: DnsLabel.optional(),
   /** The runtime port when a slice has no port named `http`. */
   backendPort: count(1, 65_535).optional(),
   /** Absent: the kubeconfig context's namespace, else `default` (resolved with the config). */

@@ -1,5 +1,6 @@
-// Step 4: session affinity through the router. One X-User-ID always reaches the same runtime
-// pod (its local counter then counts up by one per call, unbroken); many users spread over pods.
+// Step 4: placement through the router (ADR 0101). Every call on the `counter` namespace, from
+// any user, reaches its one owner pod (the local counter counts up by one per call, unbroken);
+// calls that touch no state spread over the pods by X-User-ID.
 import type { PodView } from './cluster-view.js';
 import { call, describeAnswer } from './http.js';
 import { check } from './wait.js';
@@ -8,7 +9,7 @@ const SAME_USER_CALLS = 20;
 const USERS = 40;
 
 export interface Affinity {
-  /** The pod that answered every call of the one user. */
+  /** The pod that answered every call on the one namespace. */
   pod: string;
   /** Calls per pod, over one call each of many users. */
   spread: Record<string, number>;
@@ -21,9 +22,9 @@ export async function checkAffinity(routerUrl: string, runtimePods: PodView[]): 
   for (let i = 0; i < SAME_USER_CALLS; i++) {
     const answer = await call(`${routerUrl}/invoke/counter/add?value=1`, {
       method: 'POST',
-      headers: { 'X-User-ID': 'affinity' },
+      headers: { 'X-User-ID': `counting-${i}` },
     });
-    check(answer.status === 200, describeAnswer('counter add for user affinity', answer));
+    check(answer.status === 200, describeAnswer('counter add from one more user', answer));
     check(
       answer.pod !== undefined && names.has(answer.pod),
       `X-Glass-Pod names a runtime pod (${[...names].join(', ')}), got "${answer.pod ?? ''}"`,
@@ -32,23 +33,24 @@ export async function checkAffinity(routerUrl: string, runtimePods: PodView[]): 
     const value = Number(answer.text);
     check(
       previous === undefined || value === previous + 1,
-      `user affinity's counter counts up by one: ${String(previous)} then ${answer.text}`,
+      `the one counter counts up by one whoever calls: ${String(previous)} then ${answer.text}`,
     );
     previous = value;
   }
   check(
     answeredBy.size === 1,
-    `one user, one pod: ${SAME_USER_CALLS} calls were answered by ${[...answeredBy].join(', ')}`,
+    `one namespace, one pod: ${SAME_USER_CALLS} calls were answered by ${[...answeredBy].join(', ')}`,
   );
   const spread: Record<string, number> = {};
   for (let u = 0; u < USERS; u++) {
-    const answer = await call(`${routerUrl}/invoke/counter/get`, {
+    const answer = await call(`${routerUrl}/invoke/echo-wasi/_start`, {
       method: 'POST',
       headers: { 'X-User-ID': `user-${u}` },
+      body: 'spread',
     });
     check(
       answer.status === 200 && answer.pod !== undefined,
-      describeAnswer(`counter get for user-${u}`, answer),
+      describeAnswer(`echo-wasi for user-${u}`, answer),
     );
     spread[answer.pod] = (spread[answer.pod] ?? 0) + 1;
   }

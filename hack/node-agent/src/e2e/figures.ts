@@ -25,8 +25,10 @@ export function printFigures(f: Figures): void {
     lines.push(`  kubectl apply → first good curl: ${faaslet.padEnd(15)} ${s(ms)}`);
   }
   if (f.affinity) {
-    lines.push(`  affinity: 20/20 calls of one user answered by ${f.affinity.pod}`);
-    lines.push(`  affinity: 40 users over pods ${JSON.stringify(f.affinity.spread)}`);
+    lines.push(`  placement: 20/20 calls on namespace counter answered by ${f.affinity.pod}`);
+    lines.push(
+      `  affinity: 40 users of a stateless Faaslet over pods ${JSON.stringify(f.affinity.spread)}`,
+    );
   }
   if (f.kill) {
     const { kill } = f;

@@ -3,13 +3,21 @@ import { childMeta, names } from './meta.js';
 
 const READ = ['get', 'list', 'watch'];
 
-/** Least privilege: the runtime reads Faaslets and module ConfigMaps; the router reads EndpointSlices. */
+/**
+ * Least privilege: the runtime reads Faaslets, module ConfigMaps and the EndpointSlices of
+ * its peers (who owns which namespace, ADR 0101); the router reads EndpointSlices and Faaslets
+ * (which namespace a call touches), nothing more.
+ */
 const RULES: Record<'runtime' | 'router', Record<string, unknown>[]> = {
   runtime: [
     { apiGroups: ['glass.dev'], resources: ['faaslets'], verbs: READ },
     { apiGroups: [''], resources: ['configmaps'], verbs: READ },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
   ],
-  router: [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ }],
+  router: [
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
+    { apiGroups: ['glass.dev'], resources: ['faaslets'], verbs: READ },
+  ],
 };
 
 function forComponent(

@@ -18,6 +18,9 @@ export function routerDeployment(cluster: GlassCluster): Record<string, unknown>
     names(cluster).runtime,
     '--backend-port',
     String(RUNTIME_PORT),
+    // Its Faaslets, to send each call to the owner of the namespace it touches (ADR 0101).
+    '--cluster',
+    cluster.metadata.name,
     '--virtual-nodes',
     String(router.virtualNodes),
     '--keys',

@@ -40,6 +40,11 @@ export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown
     String(spec.workers),
     '--cluster',
     cluster.metadata.name,
+    // Its peers, to know which namespaces it owns, on the router's ring (ADR 0101).
+    '--peers-service',
+    names(cluster).runtime,
+    '--virtual-nodes',
+    String(spec.router.virtualNodes),
   ];
   return glassDeployment(cluster, 'runtime', {
     replicas: spec.replicas,

@@ -58,6 +58,8 @@ interface Case {
   resolved: { status: 'True' | 'False'; reason: string };
   digest?: string;
   exports?: string[];
+  /** What status.touchesState must say: the router places such calls by namespace. */
+  touchesState?: boolean;
   message?: RegExp;
 }
 
@@ -98,6 +100,7 @@ describe('Faaslets on a real API server', function () {
       resolved: { status: 'True', reason: 'Resolved' },
       digest: digestOf(COUNTER),
       exports: ['add', 'get', 'multiply'],
+      touchesState: true,
     },
     {
       name: 'an inline module is Ready',
@@ -174,6 +177,9 @@ describe('Faaslets on a real API server', function () {
       assert.equal(object.status?.observedGeneration, 1);
       assert.equal(object.status.moduleDigest, tc.digest);
       if (tc.exports) assert.deepEqual([...(object.status.exports as string[])].sort(), tc.exports);
+      if (tc.touchesState !== undefined) {
+        assert.equal(object.status.touchesState, tc.touchesState);
+      }
       if (tc.digest) assert.equal(object.status.invokeURL, `/invoke/${name}`);
       if (tc.message) assert.match(ready.message, tc.message);
     });

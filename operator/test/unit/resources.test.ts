@@ -87,15 +87,17 @@ describe('the GlassCluster resource builders', function () {
     });
   }
 
-  it('grants the runtime get/list/watch on Faaslets and ConfigMaps and the router on EndpointSlices, nothing more', function () {
+  it('grants the runtime get/list/watch on Faaslets, ConfigMaps and EndpointSlices and the router on EndpointSlices and Faaslets, nothing more', function () {
     const children = desiredChildren(cluster());
     const read = ['get', 'list', 'watch'];
     assert.deepEqual(child(children, 'Role', 'demo-runtime').rules, [
       { apiGroups: ['glass.dev'], resources: ['faaslets'], verbs: read },
       { apiGroups: [''], resources: ['configmaps'], verbs: read },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
     ]);
     assert.deepEqual(child(children, 'Role', 'demo-router').rules, [
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
+      { apiGroups: ['glass.dev'], resources: ['faaslets'], verbs: read },
     ]);
     for (const component of ['runtime', 'router']) {
       const binding = child(children, 'RoleBinding', `demo-${component}`);

@@ -2,11 +2,7 @@
 // the exports and whether its module touches state come from status (the operator compiled
 // the module), the namespace template from spec. A Faaslet the operator has not checked yet,
 // or found broken, is left out: its calls are placed by routing key, and the pods answer.
-import {
-  Faaslet,
-  parseNamespaceTemplate,
-  type FaasletStatus,
-} from '@glass/crds';
+import { Faaslet, parseNamespaceTemplate, type FaasletStatus } from '@glass/crds';
 import type { PlacedFaaslet } from './faaslet-catalog.js';
 
 export function placedFaasletFromObject(

@@ -36,9 +36,9 @@ describe('state namespace templates (ADR 0100)', function () {
   for (const text of refused) {
     it(`refuses "${text}" with a message naming the placeholders`, function () {
       const result = Faaslet.safeParse(withNamespace(text));
-      assert.equal(result.success, false);
+      assert.ok(!result.success);
       assert.match(
-        JSON.stringify(result.error?.issues),
+        JSON.stringify(result.error.issues),
         /\{user\}, \{session\} or \{key\}|too_big|63/,
       );
     });
@@ -71,7 +71,7 @@ describe('state namespace templates (ADR 0100)', function () {
     { value: 'x'.repeat(129), message: /1-128/ },
   ];
   for (const tc of missing) {
-    it(`refuses a call whose {user} is ${JSON.stringify(tc.value)?.slice(0, 20) ?? 'absent'}`, function () {
+    it(`refuses a call whose {user} is ${tc.value === undefined ? 'absent' : JSON.stringify(tc.value.slice(0, 20))}`, function () {
       const template = parseNamespaceTemplate('cart-{user}');
       assert.throws(
         () => resolveNamespace(template, () => tc.value),

@@ -33,19 +33,25 @@ const EXPECTATIONS: Expectation[] = [
     allowed: [
       ['watch', 'faaslets.glass.dev'],
       ['get', 'configmaps'],
+      // Its peers: which namespaces it owns (ADR 0101).
+      ['list', 'endpointslices.discovery.k8s.io'],
     ],
     denied: [
       ['get', 'secrets'],
-      ['list', 'endpointslices.discovery.k8s.io'],
+      ['patch', 'endpointslices.discovery.k8s.io'],
       ['patch', 'faaslets.glass.dev'],
     ],
   },
   {
     podPrefix: 'glass-router-',
     serviceAccount: 'glass-router',
-    allowed: [['watch', 'endpointslices.discovery.k8s.io']],
-    denied: [
+    // Its members, and which namespace each call touches (ADR 0101).
+    allowed: [
+      ['watch', 'endpointslices.discovery.k8s.io'],
       ['list', 'faaslets.glass.dev'],
+    ],
+    denied: [
+      ['patch', 'faaslets.glass.dev'],
       ['get', 'configmaps'],
       ['get', 'secrets'],
     ],

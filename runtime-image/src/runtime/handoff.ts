@@ -35,13 +35,17 @@ export interface HandoffOptions {
 }
 
 export class Handoff {
-  /** The ring before the latest change: who owned a namespace until then. */
-  private previous: HashRing | undefined;
+  /**
+   * The rings before each change of the last `timeoutMs`: who may still hold a namespace. A
+   * namespace can pass through several owners in quick changes (a rollout adds a pod, then
+   * removes another): each of them may owe this pod its state.
+   */
+  private history: { ring: HashRing; at: number }[] = [];
   private view = '';
   private changedAt = 0;
   /** The view each pod last said `done` for. */
   private readonly done = new Map<string, string>();
-  /** Pods that left with the latest change and do not answer: crashed. */
+  /** Pods that left and do not answer: crashed; forgotten when they come back. */
   private readonly gone = new Set<string>();
   private readonly reported = new Set<string>();
   private waiters: (() => void)[] = [];
@@ -57,13 +61,13 @@ export class Handoff {
    * `ownership` has already been updated to. Resolves once this pod's sends are over.
    */
   changed(previous: HashRing, departed: Member[], members: readonly Member[]): Promise<void> {
-    this.previous = previous;
     this.view = viewIdOf(members.map((m) => m.name));
     this.changedAt = this.now();
-    this.gone.clear();
+    this.history = [...this.recentHistory(), { ring: previous, at: this.changedAt }];
+    for (const member of members) this.gone.delete(member.name);
     for (const member of departed) {
       void this.options.reachable(member).then((alive) => {
-        if (alive || this.previous !== previous) return;
+        if (alive || members.some((m) => m.name === member.name)) return;
         this.gone.add(member.name);
         this.wake();
       });
@@ -104,29 +108,39 @@ export class Handoff {
     return this.sending;
   }
 
+  /** The changes of the last `timeoutMs`: older debts have timed out. */
+  private recentHistory(): { ring: HashRing; at: number }[] {
+    const since = this.now() - this.options.timeoutMs;
+    return this.history.filter((h) => h.at > since);
+  }
+
   private mustWait(namespace: string): boolean {
-    const previous = this.previous;
-    if (previous === undefined || !this.options.store.isLocal(namespace)) return false;
-    const from = previous.owner(namespace);
-    if (from === undefined || from === this.options.self) return false;
-    if (this.done.get(from) === this.view) return false;
-    if (this.gone.has(from)) {
-      this.report(
-        namespace,
-        'lost',
-        `pod ${from}, its owner, is gone without handing it over: whatever local state it had there is lost`,
-      );
-      return false;
+    if (this.history.length === 0 || !this.options.store.isLocal(namespace)) return false;
+    const late = this.now() - this.changedAt >= this.options.timeoutMs;
+    for (const { ring } of this.history) {
+      const from = ring.owner(namespace);
+      if (from === undefined || from === this.options.self) continue;
+      if (this.done.get(from) === this.view) continue;
+      if (this.gone.has(from)) {
+        this.report(
+          namespace,
+          'lost',
+          `pod ${from}, its owner, is gone without handing it over: whatever local state it had there is lost`,
+        );
+        continue;
+      }
+      if (late) {
+        this.report(
+          namespace,
+          'late',
+          `pod ${from}, its previous owner, did not hand it over within ${this.options.timeoutMs} ms: serving what this pod has`,
+        );
+        continue;
+      }
+      return true;
     }
-    if (this.now() - this.changedAt >= this.options.timeoutMs) {
-      this.report(
-        namespace,
-        'late',
-        `pod ${from}, its previous owner, did not hand it over within ${this.options.timeoutMs} ms: serving what this pod has`,
-      );
-      return false;
-    }
-    return true;
+    if (late) this.history = this.recentHistory();
+    return false;
   }
 
   private async waitFor(namespace: string): Promise<void> {

@@ -9,7 +9,7 @@ import { call, describeAnswer, type CallOptions } from './http.js';
 import { check, waitFor } from './wait.js';
 
 export const GLOBAL_FAASLET = 'counter-global';
-const SAMPLES = ['counter', 'kv', 'echo-wasi'];
+const SAMPLES = ['counter', 'kv', 'echo-wasi', 'cart'];
 
 /** The counter module again, its state in Redis: what the pod-kill step writes to. */
 const GLOBAL_FAASLET_YAML = `apiVersion: glass.dev/v1alpha1
@@ -44,6 +44,12 @@ const PROBES: Probe[] = [
     path: '/invoke/echo-wasi/_start',
     options: { body: 'ping' },
     expect: (t) => t === 'ping',
+  },
+  {
+    faaslet: 'cart',
+    path: '/invoke/cart/list',
+    options: {},
+    expect: (t) => t.startsWith('{'),
   },
   {
     faaslet: GLOBAL_FAASLET,

@@ -3,6 +3,7 @@
 import type { Affinity } from './affinity.js';
 import type { FirstCurl } from './faaslets.js';
 import type { PodKill } from './pod-kill.js';
+import type { RollingRestart } from './rolling-restart.js';
 
 export interface Figures {
   controlPlaneMs?: number;
@@ -10,6 +11,7 @@ export interface Figures {
   firstCurl?: FirstCurl;
   affinity?: Affinity;
   kill?: PodKill;
+  rollout?: RollingRestart;
   totalMs?: number;
 }
 
@@ -44,6 +46,12 @@ export function printFigures(f: Figures): void {
       `  acknowledged increments ${kill.load.acknowledged}; counter ${kill.before} before, ${kill.counter} after on every runtime pod: nothing acknowledged lost`,
     );
     lines.push(`  increments per pod ${JSON.stringify(kill.load.answeredBy)}`);
+  }
+  if (f.rollout) {
+    const { rollout } = f;
+    lines.push(
+      `  kubectl rollout restart of the runtimes under load: ${s(rollout.rolloutMs)}; ${rollout.load.acknowledged} cart adds acknowledged, ${rollout.apples} in the carts, ${rollout.load.failedAttempts} failed attempts`,
+    );
   }
   if (f.totalMs !== undefined)
     lines.push(`  total                                  ${s(f.totalMs)}`);

@@ -27,7 +27,13 @@ export interface LoadOptions {
   pauseMs: number;
   /** How long one increment is retried before it counts as unacknowledged. */
   keyDeadlineMs: number;
+  /** The request body of every increment (a cart's item name); none by default. */
+  body?: string;
 }
+
+/** The users the load spreads over: increment n comes from user n % LOAD_USERS. */
+export const LOAD_USERS = 97;
+export const loadUser = (n: number): string => `load-${n % LOAD_USERS}`;
 
 export class IncrementLoad {
   private stopping = false;
@@ -64,7 +70,7 @@ export class IncrementLoad {
   private async worker(): Promise<void> {
     while (!this.stopping) {
       const n = this.next++;
-      await this.increment(`e2e-${this.runId}-${n}`, `load-${n % 97}`);
+      await this.increment(`e2e-${this.runId}-${n}`, loadUser(n));
       await delay(this.options.pauseMs);
     }
   }
@@ -75,6 +81,7 @@ export class IncrementLoad {
       const answer = await call(this.options.url, {
         method: 'POST',
         headers: { 'X-User-ID': user, 'Idempotency-Key': key },
+        ...(this.options.body === undefined ? {} : { body: this.options.body }),
         timeoutMs: 10_000,
       });
       if (answer.status === 200) {

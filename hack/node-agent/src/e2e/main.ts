@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { NodeAgent } from '../agent.js';
 import { AgentConfig } from '../config.js';
 import { checkAffinity } from './affinity.js';
+import { rollingRestart } from './rolling-restart.js';
 import { ClusterView } from './cluster-view.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { printDiagnostics } from './diagnostics.js';
@@ -89,7 +90,9 @@ async function steps(
   figures.affinity = await checkAffinity(installed.routerUrl, installed.runtimePods);
   say('affinity: holds; kill -9 of a runtime pod under load');
   figures.kill = await killRuntimePod(agent, view, installed.routerUrl, installed.runtimePods);
-  say('pod kill: survived, nothing acknowledged lost');
+  say('pod kill: survived, nothing acknowledged lost; kubectl rollout restart under load');
+  figures.rollout = await rollingRestart(plane, installed.routerUrl, NAMESPACE);
+  say('rolling restart: every acknowledged cart add kept, no call failed');
   const live = await checkLiveness(agent, NAMESPACE);
   say(`liveness probes pass: ${live.join(', ')}`);
 }

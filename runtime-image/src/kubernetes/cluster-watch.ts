@@ -1,11 +1,5 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type V1ConfigMap,
-} from '@kubernetes/client-node';
-import { GROUP, VERSION, type ConfigMap } from '@glass/crds';
+import { CoreV1Api, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
+import type { ConfigMap } from '@glass/crds';
 import type { Logger } from 'pino';
 import type { GlassRuntime } from '../runtime/glass-runtime.js';
 import { FaasletSync } from './faaslet-sync.js';
@@ -13,6 +7,7 @@ import { KeyedQueue } from './keyed-queue.js';
 import { loadKubeTarget } from './kube-config.js';
 import { ResilientInformer } from './resilient-informer.js';
 import { asConfigMap } from './wanted-faaslet.js';
+import { faasletSource } from './faaslet-list.js';
 
 export interface ClusterWatchOptions {
   /** The GlassCluster whose Faaslets this pod serves. */
@@ -43,7 +38,6 @@ export class ClusterWatch {
   constructor(runtime: GlassRuntime, options: ClusterWatchOptions, log: Logger) {
     const { config, namespace } = loadKubeTarget(options);
     this.namespace = namespace;
-    const custom = config.makeApiClient(CustomObjectsApi);
     const core = config.makeApiClient(CoreV1Api);
     this.queue = new KeyedQueue(
       (name) => this.sync.reconcile(name),
@@ -76,15 +70,7 @@ export class ClusterWatch {
     this.faaslets = new ResilientInformer<KubernetesObject>(
       config,
       {
-        name: 'faaslets',
-        path: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/faaslets`,
-        list: () =>
-          custom.listNamespacedCustomObject({
-            group: GROUP,
-            version: VERSION,
-            namespace,
-            plural: 'faaslets',
-          }) as Promise<KubernetesListObject<KubernetesObject>>,
+        ...faasletSource(config, namespace),
         onChange: (object) => {
           if (object.metadata?.name) this.queue.add(object.metadata.name);
         },

@@ -1,14 +1,9 @@
 // `glass router --cluster NAME` in Kubernetes: the router's Faaslet catalog follows the
 // Faaslets of its GlassCluster through a list+watch informer (ADR 0101), so it knows which
 // namespace each call touches. A failing watch keeps the last catalog and restarts with backoff.
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
-import { GROUP, VERSION } from '@glass/crds';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { faasletSource } from '../kubernetes/faaslet-list.js';
 import { ResilientInformer } from '../kubernetes/resilient-informer.js';
 import type { FaasletCatalog } from '../placement/faaslet-catalog.js';
 import { placedFaasletFromObject } from '../placement/placed-faaslet-from-status.js';
@@ -23,20 +18,11 @@ export class FaasletWatch {
     private readonly catalog: FaasletCatalog,
     log: Logger,
   ) {
-    const custom = config.makeApiClient(CustomObjectsApi);
     const { namespace, cluster } = source;
     this.informer = new ResilientInformer<KubernetesObject>(
       config,
       {
-        name: 'faaslets',
-        path: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/faaslets`,
-        list: () =>
-          custom.listNamespacedCustomObject({
-            group: GROUP,
-            version: VERSION,
-            namespace,
-            plural: 'faaslets',
-          }) as Promise<KubernetesListObject<KubernetesObject>>,
+        ...faasletSource(config, namespace),
         // Level-triggered: any event recomputes the whole catalog from the cache, once a burst.
         onChange: () => {
           this.schedule(cluster);

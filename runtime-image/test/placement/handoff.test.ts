@@ -202,6 +202,17 @@ describe('hand-off of local namespaces (glass up, 3 runtimes, real processes)', 
         () => up.output().includes(`namespace cart-${user}: pod ${victim}, its owner, is gone`),
         5000,
       );
+      // ... and counted, on the pod that now owns it.
+      const owner = await pool.request({
+        method: 'POST',
+        path: '/invoke/cart/list',
+        headers: { 'x-user-id': user },
+      });
+      await owner.body.dump();
+      const metrics = await (
+        await fetch(`http://${String(owner.headers['x-glass-pod'])}/metrics`)
+      ).text();
+      assert.match(metrics, /glass_namespace_handoffs_total\{outcome="lost"\} [1-9]/);
       // The other users' carts were never on the victim and are intact.
       for (const other of USERS.filter((u) => !victims.includes(u))) {
         assert.equal(await cartApples(pool, other), 0, 'no apples');

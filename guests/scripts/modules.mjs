@@ -126,6 +126,22 @@ export const MODULES = [
     },
   },
   {
+    // Bulk instructions and host calls that cost by length; no sample (tests inline it).
+    name: 'fill',
+    from: 'wat',
+    source: 'fixtures/fill.wat',
+    abi: 'glass',
+    exports: ['run', 'set_loop'],
+  },
+  {
+    // A guest that calls itself through `call`; no sample (tests inline it as "recurse").
+    name: 'recurse',
+    from: 'wat',
+    source: 'fixtures/recurse.wat',
+    abi: 'glass',
+    exports: ['run', 'burn'],
+  },
+  {
     // For the benchmark "first call of a never-seen ~100 KB module"; no sample.
     name: 'big',
     from: 'generated',

@@ -142,6 +142,14 @@ export const MODULES = [
     exports: ['run', 'burn'],
   },
   {
+    // Grows a table by 10 million elements; no sample (tests inline it).
+    name: 'tables',
+    from: 'wat',
+    source: 'fixtures/tables.wat',
+    abi: 'glass',
+    exports: ['grow'],
+  },
+  {
     // For the benchmark "first call of a never-seen ~100 KB module"; no sample.
     name: 'big',
     from: 'generated',

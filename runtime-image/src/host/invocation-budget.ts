@@ -10,6 +10,8 @@ export const MAX_LOG_TOTAL_BYTES = 64 * 1024;
 export class InvocationBudget {
   logsLeft = MAX_LOGS;
   logBytesLeft = MAX_LOG_TOTAL_BYTES;
+  /** Host calls so far: the fast lane reads the clock on every few of them. */
+  hostCalls = 0;
 
   /**
    * @param fuel on the fast lane: the fuel no running instance holds (each instance's fuel

@@ -1,5 +1,6 @@
 import { GuestImports, type InvocationContext } from './guest-imports.js';
 import { InvocationBudget, workerBudget } from './invocation-budget.js';
+import { QuotaExceeded } from './quota-exceeded.js';
 import { InstancePool } from './instance-pool.js';
 import { ArgumentError, argsFromText, toWasmArgs } from './numeric-args.js';
 import type {
@@ -115,10 +116,10 @@ export class GuestExecutor {
   invoke(request: InvokeRequest): InvokeDone | InvokeFailed | InvokeConflict | InvokeYield {
     if (request.clearCache) this.cache.clear();
     this.cache.invalidate(request.invalidate);
-    const txn = new Transaction(this.cache);
     const guest = this.revisions.get(request.revision);
     if (!guest)
       return this.failed(request.id, 'not-found', `unknown Faaslet ${request.faaslet}`, [], []);
+    const txn = new Transaction(this.cache, guest.definition.quota);
     const budget = this.lane
       ? new InvocationBudget(this.lane.fuel, performance.now() + this.lane.wallClockMs)
       : workerBudget();
@@ -252,7 +253,9 @@ export class GuestExecutor {
       this.run(guest, exportName, args(), ctx);
       return concat(ctx.output, ctx.outputBytes);
     } catch (error) {
-      if (error instanceof ConflictAbort || error instanceof YieldToWorker) throw error;
+      // A quota fails the whole invocation: a caller must not commit around it.
+      const fatal = [ConflictAbort, YieldToWorker, QuotaExceeded];
+      if (fatal.some((kind) => error instanceof kind)) throw error;
       caller.txn.rollback(savepoint);
       const { message } = this.classify(error, guest.definition, ctx);
       caller.logs.push({
@@ -277,6 +280,7 @@ export class GuestExecutor {
     if (error instanceof NotFound) return { kind: 'not-found', message: text };
     if (error instanceof ArgumentError) return { kind: 'bad-input', message: text };
     if (error instanceof WasiExit) return { kind: 'exit', message: text };
+    if (error instanceof QuotaExceeded) return { kind: 'quota', message: text };
     const memory = ctx.memory?.buffer.byteLength ?? 0;
     if (memory + WASM_PAGE_BYTES > definition.memoryBytes) {
       const mib = (definition.memoryBytes / 1024 / 1024).toFixed(0);

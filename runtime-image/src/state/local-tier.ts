@@ -1,4 +1,5 @@
 import type { StateKey, VersionedEntry } from '../host/protocol.js';
+import { NamespaceUsage } from './namespace-usage.js';
 import type { CommitOutcome, CommitRequest, StateStore } from './store.js';
 
 interface Stored {
@@ -13,6 +14,7 @@ interface Stored {
 export class LocalTier implements StateStore {
   private readonly entries = new Map<StateKey, Stored>();
   private adminSequence = 0;
+  private readonly usage = new NamespaceUsage();
 
   read(keys: StateKey[]): VersionedEntry[] {
     return keys.map((key) => {
@@ -40,7 +42,11 @@ export class LocalTier implements StateStore {
   commit(request: CommitRequest): CommitOutcome {
     const stale = this.stale(request.reads);
     if (stale.length > 0) return { ok: false, stale };
+    if (request.quota) {
+      this.usage.check(request.writes, (key) => this.entries.get(key)?.value, request.quota);
+    }
     for (const [key, value, version] of request.writes) {
+      this.usage.apply(key, this.entries.get(key)?.value, value);
       if (value === null) this.entries.delete(key);
       else this.entries.set(key, { value, version });
     }

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { Faaslet } from '@glass/crds';
-import { FastLane } from '../../src/host/fast-lane.js';
+import { GuestExecutor } from '../../src/host/executor.js';
 import { MainThreadView } from '../../src/host/main-thread-view.js';
-import { compileFaasletKeepingBytes } from '../../src/runtime/compile-faaslet.js';
+import { compileFaaslet } from '../../src/runtime/compile-faaslet.js';
 import { LocalTier } from '../../src/state/local-tier.js';
 import { fixtureFaaslets } from '../support/fixture-faaslets.js';
 import {
@@ -45,12 +45,23 @@ describe('guest output and log budgets', function () {
       metadata: { name: 'chatty' },
       spec: { module: { inline: bytes.toString('base64') } },
     });
-    const { definition, capped } = await compileFaasletKeepingBytes(faaslet, bytes);
+    const definition = await compileFaaslet(faaslet, bytes);
+    // The executor a worker runs (no fuel, no clock), so only the log budget can cut the logs.
     const store = new LocalTier();
-    const lane = new FastLane(new MainThreadView('test.main', (key) => store.peek(key)));
-    assert.equal(await lane.prepare(definition, capped), true);
-    const outcome = lane.tryInvoke(definition, 'run', new Uint8Array(0), []);
-    assert.ok(outcome?.type === 'done', `expected done, got ${outcome?.type ?? 'a yield'}`);
+    const executor = new GuestExecutor(new MainThreadView('test.w', (key) => store.peek(key)));
+    await executor.load(definition);
+    const outcome = executor.invoke({
+      type: 'invoke',
+      id: 1,
+      faaslet: 'chatty',
+      revision: definition.revision,
+      export: 'run',
+      input: new Uint8Array(0),
+      args: [],
+      invalidate: [],
+      clearCache: false,
+    });
+    assert.ok(outcome.type === 'done', `expected done, got ${outcome.type}`);
     // 20 nested calls log 100 lines each: without one budget that is 2,000 entries.
     assert.equal(outcome.logs.length, 100);
   });

@@ -74,6 +74,23 @@ export const NamespaceTemplateText = z
     'must be a DNS-1123 label, or one with a single {user}, {session} or {key} placeholder (like cart-{user})',
   );
 
+/**
+ * What one invocation may store. An invocation over any of these fails with an error naming
+ * the quota, and nothing it wrote is applied. The namespace quotas are checked against the
+ * namespace's total after the commit, in the pod that owns it (docs/adr/0071-guest-quotas.md).
+ */
+export const StateQuota = z.object({
+  /** Bytes of one value. */
+  maxValueSize: Quantity.default('1Mi'),
+  /** Bytes of values one transaction writes (its nested calls included). */
+  maxTransactionBytes: Quantity.default('4Mi'),
+  /** Keys in the namespace. */
+  maxKeys: z.number().int().min(1).max(100_000_000).default(10_000),
+  /** Bytes of keys and values in the namespace. */
+  maxNamespaceBytes: Quantity.default('64Mi'),
+});
+export type StateQuota = z.infer<typeof StateQuota>;
+
 export const FaasletState = z.object({
   /**
    * Key namespace; Faaslets naming the same namespace share keys. Default: the Faaslet's name.
@@ -81,6 +98,7 @@ export const FaasletState = z.object({
    */
   namespace: NamespaceTemplateText.optional(),
   durability: Durability.default('local'),
+  quota: StateQuota.prefault({}),
 });
 
 export const EnvVar = z.object({

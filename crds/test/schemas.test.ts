@@ -31,11 +31,29 @@ describe('the Faaslet schema', function () {
       maxConcurrency: 1000,
       maxInstances: 64,
     });
-    assert.deepEqual(parsed.spec.state, { durability: 'local' });
+    assert.deepEqual(parsed.spec.state, {
+      durability: 'local',
+      quota: {
+        maxValueSize: '1Mi',
+        maxTransactionBytes: '4Mi',
+        maxKeys: 10_000,
+        maxNamespaceBytes: '64Mi',
+      },
+    });
     assert.deepEqual(parsed.spec.args, []);
   });
 
   const invalid = [
+    {
+      name: 'a state quota of zero keys',
+      value: faaslet({ state: { quota: { maxKeys: 0 } } }),
+      message: /maxKeys/,
+    },
+    {
+      name: 'a state quota that is no quantity',
+      value: faaslet({ state: { quota: { maxValueSize: 'lots' } } }),
+      message: /maxValueSize/,
+    },
     {
       name: 'no module source',
       value: faaslet({ module: {} }),

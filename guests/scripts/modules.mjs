@@ -142,6 +142,54 @@ export const MODULES = [
     },
   },
   {
+    // Bulk instructions and host calls that cost by length; no sample (tests inline it).
+    name: 'fill',
+    from: 'wat',
+    source: 'fixtures/fill.wat',
+    abi: 'glass',
+    exports: ['run', 'set_loop'],
+  },
+  {
+    // A guest that calls itself through `call`; no sample (tests inline it as "recurse").
+    name: 'recurse',
+    from: 'wat',
+    source: 'fixtures/recurse.wat',
+    abi: 'glass',
+    exports: ['run', 'burn'],
+  },
+  {
+    // Grows a table by 10 million elements; no sample (tests inline it).
+    name: 'tables',
+    from: 'wat',
+    source: 'fixtures/tables.wat',
+    abi: 'glass',
+    exports: ['grow'],
+  },
+  {
+    // Stores as much as it is asked to, for the state quotas; no sample (tests inline it).
+    name: 'hog',
+    from: 'wat',
+    source: 'fixtures/hog.wat',
+    abi: 'glass',
+    exports: ['big', 'spread'],
+  },
+  {
+    // A WASI command writing 64 MiB to stdout; no sample (tests inline it).
+    name: 'shout',
+    from: 'wat',
+    source: 'fixtures/shout.wat',
+    abi: 'wasi-command',
+    exports: ['_start'],
+  },
+  {
+    // Logs 100 lines in each of 20 nested calls of itself; no sample (tests inline it).
+    name: 'chatty',
+    from: 'wat',
+    source: 'fixtures/chatty.wat',
+    abi: 'glass',
+    exports: ['run', 'burst'],
+  },
+  {
     // For the benchmark "first call of a never-seen ~100 KB module"; no sample.
     name: 'big',
     from: 'generated',

@@ -2,6 +2,7 @@
 // instances of the counter module the way a worker pools them, each after serving one
 // invocation, then prints its RSS as one JSON line. Its own process, so the RSS is its alone.
 import { GuestImports, type InvocationContext } from '../host/guest-imports.js';
+import { workerBudget } from '../host/invocation-budget.js';
 import { InstancePool } from '../host/instance-pool.js';
 import { Transaction } from '../host/transaction.js';
 import { WorkerStateCache } from '../host/worker-cache.js';
@@ -40,6 +41,8 @@ const add = (instance: WebAssembly.Instance): void => {
     logs: [],
     lastCallResult: new Uint8Array(0),
     depth: 0,
+    budget: workerBudget(),
+    fuel: undefined,
   };
   imports.current = ctx;
   (instance.exports.add as (n: number) => number)(1);

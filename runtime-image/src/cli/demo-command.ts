@@ -19,7 +19,10 @@ function demoFaaslet(sample: Faaslet, name: string): Faaslet {
   return {
     ...sample,
     metadata: { name },
-    spec: { ...sample.spec, state: { namespace: NAMESPACE, durability: 'local' } },
+    spec: {
+      ...sample.spec,
+      state: { ...sample.spec.state, namespace: NAMESPACE, durability: 'local' },
+    },
   };
 }
 

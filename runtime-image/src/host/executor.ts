@@ -1,4 +1,6 @@
 import { GuestImports, type InvocationContext } from './guest-imports.js';
+import { InvocationBudget, workerBudget } from './invocation-budget.js';
+import { QuotaExceeded } from './quota-exceeded.js';
 import { InstancePool } from './instance-pool.js';
 import { ArgumentError, argsFromText, toWasmArgs } from './numeric-args.js';
 import type {
@@ -64,12 +66,13 @@ export class GuestExecutor {
   private readonly wasi = new WasiRunner();
 
   /**
-   * @param fuel set only for the main-thread fast lane: the budget each instance gets per
-   * call (modules must carry fuel metering); running out yields the invocation to a worker.
+   * @param lane set only for the main-thread fast lane: the fuel and wall-clock time one
+   * invocation may spend there, nested calls included (modules must carry fuel metering);
+   * running out of either yields the invocation to a worker.
    */
   constructor(
     private readonly cache: StateView,
-    private readonly fuel?: number,
+    private readonly lane?: { fuel: number; wallClockMs: number },
   ) {}
 
   async load(definition: FaasletDefinition): Promise<void> {
@@ -116,11 +119,14 @@ export class GuestExecutor {
   invoke(request: InvokeRequest): InvokeDone | InvokeFailed | InvokeConflict | InvokeYield {
     if (request.clearCache) this.cache.clear();
     this.cache.invalidate(request.invalidate);
-    const txn = new Transaction(this.cache);
     const guest = this.revisions.get(request.revision);
     if (!guest)
       return this.failed(request.id, 'not-found', `unknown Faaslet ${request.faaslet}`, [], []);
-    const ctx = this.context(guest.definition, txn, request.input, 0);
+    const txn = new Transaction(this.cache, guest.definition.quota);
+    const budget = this.lane
+      ? new InvocationBudget(this.lane.fuel, performance.now() + this.lane.wallClockMs)
+      : workerBudget();
+    const ctx = this.context(guest.definition, txn, request.input, 0, budget);
     ctx.namespace = request.namespace;
     if (request.values) ctx.values = request.values;
     try {
@@ -156,6 +162,7 @@ export class GuestExecutor {
     txn: Transaction,
     input: Uint8Array,
     depth: number,
+    budget: InvocationBudget,
   ): InvocationContext {
     return {
       faaslet,
@@ -168,6 +175,8 @@ export class GuestExecutor {
       logs: [],
       lastCallResult: new Uint8Array(0),
       depth,
+      budget,
+      fuel: undefined,
     };
   }
 
@@ -189,8 +198,11 @@ export class GuestExecutor {
     try {
       const instance = guest.instances.acquire();
       fuel =
-        this.fuel === undefined ? undefined : (instance.exports[FUEL_EXPORT] as WebAssembly.Global);
-      if (fuel) fuel.value = this.fuel;
+        this.lane === undefined ? undefined : (instance.exports[FUEL_EXPORT] as WebAssembly.Global);
+      // The invocation's fuel moves into this instance, and back out below (a nested call's
+      // instance takes what its caller had left, so calling oneself buys no fresh budget).
+      if (fuel) fuel.value = ctx.budget.fuel ?? 0;
+      ctx.fuel = fuel;
       ctx.memory = memoryOf(instance);
       this.imports.current = ctx;
       const fn = instance.exports[exportName] as (...a: (number | bigint)[]) => unknown;
@@ -200,10 +212,12 @@ export class GuestExecutor {
     } catch (error) {
       // Out of fuel, in the call or in a new instance's start function: a worker runs it.
       const outOfFuel = fuel === undefined || (fuel.value as number) < 0;
-      if (this.fuel !== undefined && outOfFuel && error instanceof WebAssembly.RuntimeError) {
+      if (this.lane !== undefined && outOfFuel && error instanceof WebAssembly.RuntimeError) {
         throw new YieldToWorker(OUT_OF_FUEL);
       }
       throw error;
+    } finally {
+      if (fuel) ctx.budget.fuel = fuel.value as number;
     }
     if (signature.results.length > 0) {
       ctx.output = [textBytes(String(result))];
@@ -217,23 +231,39 @@ export class GuestExecutor {
     if (caller.depth + 1 >= MAX_CALL_DEPTH) return CALL_TOO_DEEP;
     const guest = this.guests.get(faaslet);
     // The fast lane holds only metered modules: a callee it lacks may still exist on a worker.
-    if (!guest && this.fuel !== undefined)
+    if (!guest && this.lane !== undefined)
       throw new YieldToWorker(`callee ${faaslet} runs on workers only`);
     const signature = guest?.exports.get(exportName);
     if (!guest || (!signature && guest.definition.abi === 'glass')) return CALL_UNKNOWN;
-    const ctx = this.context(guest.definition, caller.txn, input, caller.depth + 1);
+    const args =
+      signature && signature.params.length > 0
+        ? () => argsFromText(new TextDecoder().decode(input))
+        : () => [];
+    return this.runNested(caller, guest, exportName, input, args);
+  }
+
+  /** A nested call's run: the caller's transaction, savepoint and (remaining) budget. */
+  private runNested(
+    caller: InvocationContext,
+    guest: LoadedGuest,
+    exportName: string,
+    input: Uint8Array,
+    args: () => string[],
+  ): Uint8Array | number {
+    const faaslet = guest.definition.name;
+    const ctx = this.context(guest.definition, caller.txn, input, caller.depth + 1, caller.budget);
     const misplaced = this.placeCallee(caller, ctx, exportName);
     if (misplaced !== undefined) return misplaced;
     const savepoint = caller.txn.savepoint();
+    // What the caller has left is what the callee may spend.
+    if (caller.fuel) caller.budget.fuel = caller.fuel.value as number;
     try {
-      const args =
-        signature && signature.params.length > 0
-          ? argsFromText(new TextDecoder().decode(input))
-          : [];
-      this.run(guest, exportName, args, ctx);
+      this.run(guest, exportName, args(), ctx);
       return concat(ctx.output, ctx.outputBytes);
     } catch (error) {
-      if (error instanceof ConflictAbort || error instanceof YieldToWorker) throw error;
+      // A quota fails the whole invocation: a caller must not commit around it.
+      const fatal = [ConflictAbort, YieldToWorker, QuotaExceeded];
+      if (fatal.some((kind) => error instanceof kind)) throw error;
       caller.txn.rollback(savepoint);
       const { message } = this.classify(error, guest.definition, ctx);
       caller.logs.push({
@@ -243,6 +273,7 @@ export class GuestExecutor {
       });
       return CALL_TRAPPED;
     } finally {
+      if (caller.fuel) caller.fuel.value = caller.budget.fuel;
       caller.logs.push(...ctx.logs);
       this.imports.current = caller;
     }
@@ -288,6 +319,7 @@ export class GuestExecutor {
     if (error instanceof NotFound) return { kind: 'not-found', message: text };
     if (error instanceof ArgumentError) return { kind: 'bad-input', message: text };
     if (error instanceof WasiExit) return { kind: 'exit', message: text };
+    if (error instanceof QuotaExceeded) return { kind: 'quota', message: text };
     const memory = ctx.memory?.buffer.byteLength ?? 0;
     if (memory + WASM_PAGE_BYTES > definition.memoryBytes) {
       const mib = (definition.memoryBytes / 1024 / 1024).toFixed(0);

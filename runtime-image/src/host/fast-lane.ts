@@ -15,6 +15,11 @@ const PREPARE_DELAY_MS = 25;
  * an iteration is charged its body's instruction count.
  */
 export const FAST_LANE_FUEL = 300_000;
+/**
+ * Wall-clock bound of one call on the main thread, nested calls included. Fuel bounds the
+ * guest's own code; host calls check this clock, so neither holds the HTTP thread for long.
+ */
+export const FAST_LANE_MAX_MS = 5;
 /** Consecutive yields after which an export skips the lane for a while. */
 const YIELD_STREAK = 3;
 const COOL_OFF_MS = 30_000;
@@ -38,7 +43,10 @@ export class FastLane {
     view: StateView,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.executor = new GuestExecutor(view, FAST_LANE_FUEL);
+    this.executor = new GuestExecutor(view, {
+      fuel: FAST_LANE_FUEL,
+      wallClockMs: FAST_LANE_MAX_MS,
+    });
   }
 
   /**

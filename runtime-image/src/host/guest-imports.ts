@@ -1,5 +1,7 @@
+import { type InvocationBudget } from './invocation-budget.js';
 import { stateKey, type CallValues, type FaasletDefinition, type GuestLog } from './protocol.js';
 import type { Transaction } from './transaction.js';
+import { OUT_OF_FUEL, YieldToWorker } from './worker-cache.js';
 
 /** A guest-caused failure the host detected (bad pointer, oversized output): traps the guest. */
 export class GuestFault extends Error {}
@@ -19,6 +21,10 @@ export interface InvocationContext {
   logs: GuestLog[];
   lastCallResult: Uint8Array;
   depth: number;
+  /** Shared with every nested call of the invocation. */
+  budget: InvocationBudget;
+  /** The running instance's fuel global (fast lane only): host calls are charged to it. */
+  fuel: WebAssembly.Global | undefined;
 }
 
 /** Runs export `exportName` of another Faaslet inside the same transaction. */
@@ -29,8 +35,14 @@ export type NestedCall = (
 ) => Uint8Array | number;
 
 export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
-const MAX_LOGS = 100;
 const MAX_LOG_BYTES = 4096;
+/** Fuel of one host call, about its round trip (~50 ns) in simple instructions (~3.7 ns). */
+const HOST_CALL_FUEL = 16;
+/** Bytes a host call copies per unit of fuel: the same rate as `memory.copy` (fuel.ts). */
+const BYTES_PER_FUEL_SHIFT = 4;
+/** Host calls between two readings of the clock, and the copy size that always reads it. */
+const CLOCK_EVERY = 32;
+const CLOCK_BYTES = 64 * 1024;
 
 const decoder = new TextDecoder();
 
@@ -67,6 +79,24 @@ export class GuestImports {
     return this.current;
   }
 
+  /**
+   * On the fast lane, charges a host call by the bytes it copies, and gives up once the
+   * invocation ran out of fuel or past its wall-clock bound: the guest's own code is bounded
+   * by fuel, host calls by this, so no call holds the HTTP thread much past the bound.
+   */
+  private charge(ctx: InvocationContext, bytes: number): void {
+    const fuel = ctx.fuel;
+    if (!fuel) return;
+    const left = (fuel.value as number) - HOST_CALL_FUEL - (bytes >>> BYTES_PER_FUEL_SHIFT);
+    fuel.value = left;
+    if (left < 0) throw new YieldToWorker(OUT_OF_FUEL);
+    // The clock every CLOCK_EVERY calls and on every big copy: a warm call's one or two small
+    // host calls skip it, and fuel already bounds what the calls between two readings cost.
+    const budget = ctx.budget;
+    const due = ++budget.hostCalls % CLOCK_EVERY === 0 || bytes >= CLOCK_BYTES;
+    if (due && performance.now() > budget.deadline) throw new YieldToWorker(OUT_OF_FUEL);
+  }
+
   private bytes(ptr: number, len: number): Uint8Array {
     const memory = this.context().memory;
     if (!memory) throw new GuestFault('module exports no memory');
@@ -89,24 +119,44 @@ export class GuestImports {
 
   readonly glass = {
     state_get: (kp: number, kl: number, vp: number, vcap: number): number => {
-      const value = this.context().txn.get(this.key(kp, kl));
+      const ctx = this.context();
+      const value = ctx.txn.get(this.key(kp, kl));
+      this.charge(ctx, kl + (value?.length ?? 0));
       if (value === null) return -1;
       if (value.length <= vcap) this.copyOut(value, vp, vcap);
       return value.length;
     },
     state_set: (kp: number, kl: number, vp: number, vl: number): void => {
-      this.context().txn.set(this.key(kp, kl), this.bytes(vp, vl).slice());
+      const ctx = this.context();
+      this.charge(ctx, kl + vl);
+      ctx.txn.set(this.key(kp, kl), this.bytes(vp, vl).slice());
     },
-    state_delete: (kp: number, kl: number): number =>
-      this.context().txn.delete(this.key(kp, kl)) ? 1 : 0,
-    state_increment: (kp: number, kl: number, delta: bigint): bigint =>
-      BigInt.asIntN(64, this.context().txn.increment(this.key(kp, kl), delta)),
-    state_append: (kp: number, kl: number, vp: number, vl: number): number =>
-      this.context().txn.append(this.key(kp, kl), this.bytes(vp, vl).slice()),
+    state_delete: (kp: number, kl: number): number => {
+      const ctx = this.context();
+      this.charge(ctx, kl);
+      return ctx.txn.delete(this.key(kp, kl)) ? 1 : 0;
+    },
+    state_increment: (kp: number, kl: number, delta: bigint): bigint => {
+      const ctx = this.context();
+      this.charge(ctx, kl);
+      return BigInt.asIntN(64, ctx.txn.increment(this.key(kp, kl), delta));
+    },
+    state_append: (kp: number, kl: number, vp: number, vl: number): number => {
+      const ctx = this.context();
+      const length = ctx.txn.append(this.key(kp, kl), this.bytes(vp, vl).slice());
+      // An append copies the whole value it makes, not only the bytes it adds.
+      this.charge(ctx, kl + length);
+      return length;
+    },
     input_len: (): number => this.context().input.length,
-    input_read: (ptr: number, cap: number): number => this.copyOut(this.context().input, ptr, cap),
+    input_read: (ptr: number, cap: number): number => {
+      const ctx = this.context();
+      this.charge(ctx, Math.min(cap, ctx.input.length));
+      return this.copyOut(ctx.input, ptr, cap);
+    },
     output_write: (ptr: number, len: number): void => {
       const ctx = this.context();
+      this.charge(ctx, len);
       if (ctx.outputBytes + len > MAX_OUTPUT_BYTES) {
         throw new GuestFault(`output over ${MAX_OUTPUT_BYTES} bytes`);
       }
@@ -115,8 +165,14 @@ export class GuestImports {
     },
     log: (level: number, ptr: number, len: number): void => {
       const ctx = this.context();
-      if (ctx.logs.length >= MAX_LOGS) return;
-      const message = decoder.decode(this.bytes(ptr, Math.min(len, MAX_LOG_BYTES)));
+      const budget = ctx.budget;
+      const take = Math.min(len, MAX_LOG_BYTES, budget.logBytesLeft);
+      this.charge(ctx, take);
+      // One budget for the whole invocation: nested calls cannot each log their own share.
+      if (budget.logsLeft <= 0 || take <= 0) return;
+      budget.logsLeft--;
+      budget.logBytesLeft -= take;
+      const message = decoder.decode(this.bytes(ptr, take));
       ctx.logs.push({ level, faaslet: ctx.faaslet.name, message });
     },
     // The ABI passes three (ptr, len) pairs as plain wasm numbers; an object is not an option.
@@ -124,16 +180,20 @@ export class GuestImports {
     call: (fp: number, fl: number, ep: number, el: number, ip: number, il: number): number => {
       const faaslet = decoder.decode(this.bytes(fp, fl));
       const exportName = decoder.decode(this.bytes(ep, el));
-      const input = this.bytes(ip, il).slice();
       const caller = this.context();
+      this.charge(caller, fl + el + il);
+      const input = this.bytes(ip, il).slice();
       const result = this.nestedCall(faaslet, exportName, input);
       this.current = caller;
       if (typeof result === 'number') return result;
       caller.lastCallResult = result;
       return result.length;
     },
-    call_result: (ptr: number, cap: number): number =>
-      this.copyOut(this.context().lastCallResult, ptr, cap),
+    call_result: (ptr: number, cap: number): number => {
+      const ctx = this.context();
+      this.charge(ctx, Math.min(cap, ctx.lastCallResult.length));
+      return this.copyOut(ctx.lastCallResult, ptr, cap);
+    },
   };
 
   /** AssemblyScript's runtime imports: `abort` traps with the guest's own message. */

@@ -31,6 +31,13 @@ const MAX_PENDING_INVALIDATIONS = 4096;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 /**
+ * V8 heap limits of one guest worker: a guest that makes its worker's heap run away (tables,
+ * host-side copies) kills that worker alone, which is replaced, instead of the process (ADR
+ * 71). Wasm memories are outside this heap; `limits.memory` caps them.
+ */
+const GUEST_WORKER_LIMITS = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32 };
+
+/**
  * The main thread's handle on one guest worker thread: what was sent to it, in order (the
  * worker runs invocations FIFO, so the oldest is the one running), and the state updates it
  * has not seen yet.
@@ -62,7 +69,11 @@ export class GuestWorker {
     const channel = new MessageChannel();
     this.fetchPort = channel.port1;
     const data: WorkerData = { uid, fetchFlag: this.fetchFlag.buffer, fetchPort: channel.port2 };
-    this.worker = new Worker(WORKER_URL, { workerData: data, transferList: [channel.port2] });
+    this.worker = new Worker(WORKER_URL, {
+      workerData: data,
+      transferList: [channel.port2],
+      resourceLimits: GUEST_WORKER_LIMITS,
+    });
     this.worker.on('message', (message: FromWorker) => {
       this.onMessage(message);
     });

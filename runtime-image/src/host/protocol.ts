@@ -34,10 +34,19 @@ export interface FaasletDefinition {
   exports: ExportSignature[];
   timeoutMs: number;
   memoryBytes: number;
+  /** `spec.state.quota` in bytes and keys: what one invocation may store. */
+  quota: StoreQuota;
   maxInstances: number;
   maxConcurrency: number;
   env: Record<string, string>;
   args: string[];
+}
+
+export interface StoreQuota {
+  valueBytes: number;
+  transactionBytes: number;
+  keys: number;
+  namespaceBytes: number;
 }
 
 /** What a call fills placeholders with; only the ones it carries are set. */
@@ -97,7 +106,7 @@ export interface InvokeDone {
   logs: GuestLog[];
 }
 
-export type FailureKind = 'trap' | 'memory-limit' | 'bad-input' | 'not-found' | 'exit';
+export type FailureKind = 'trap' | 'memory-limit' | 'bad-input' | 'not-found' | 'exit' | 'quota';
 
 export interface InvokeFailed {
   type: 'failed';

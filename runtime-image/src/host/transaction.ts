@@ -1,5 +1,6 @@
 import { bytesText, textBytes } from './ascii.js';
-import type { StateKey, VersionedEntry } from './protocol.js';
+import type { StateKey, StoreQuota, VersionedEntry } from './protocol.js';
+import { QuotaExceeded } from './quota-exceeded.js';
 import type { StateView } from './worker-cache.js';
 
 /** A guest-visible error in a state operation (bad stored value): it traps the guest. */
@@ -12,8 +13,17 @@ export class StateValueError extends Error {}
 export class Transaction {
   readonly reads = new Map<StateKey, string>();
   readonly writes = new Map<StateKey, Uint8Array | null>();
+  /** Bytes of the values in `writes`: what the commit would store. */
+  private writtenBytes = 0;
 
-  constructor(private readonly cache: StateView) {}
+  /**
+   * @param quota of the invoked Faaslet: it governs the whole transaction, nested calls
+   * included (absent: no quota, for host-side uses).
+   */
+  constructor(
+    private readonly cache: StateView,
+    private readonly quota?: Pick<StoreQuota, 'valueBytes' | 'transactionBytes'>,
+  ) {}
 
   get(key: StateKey): Uint8Array | null {
     const written = this.writes.get(key);
@@ -24,11 +34,29 @@ export class Transaction {
   }
 
   set(key: StateKey, value: Uint8Array): void {
+    const quota = this.quota;
+    if (quota && value.length > quota.valueBytes) {
+      throw new QuotaExceeded(
+        'maxValueSize',
+        `a value of ${value.length} bytes for ${key}`,
+        quota.valueBytes,
+      );
+    }
+    const written = this.writtenBytes - (this.writes.get(key)?.length ?? 0) + value.length;
+    if (quota && written > quota.transactionBytes) {
+      throw new QuotaExceeded(
+        'maxTransactionBytes',
+        `${written} bytes written`,
+        quota.transactionBytes,
+      );
+    }
+    this.writtenBytes = written;
     this.writes.set(key, value);
   }
 
   delete(key: StateKey): boolean {
     const existed = this.get(key) !== null;
+    this.writtenBytes -= this.writes.get(key)?.length ?? 0;
     this.writes.set(key, null);
     return existed;
   }
@@ -65,7 +93,11 @@ export class Transaction {
 
   rollback(savepoint: Map<StateKey, Uint8Array | null>): void {
     this.writes.clear();
-    for (const [key, value] of savepoint) this.writes.set(key, value);
+    this.writtenBytes = 0;
+    for (const [key, value] of savepoint) {
+      this.writes.set(key, value);
+      this.writtenBytes += value?.length ?? 0;
+    }
   }
 
   /** Versions the writes and records them in the cache, where later invocations read them. */

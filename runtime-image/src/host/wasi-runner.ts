@@ -1,5 +1,10 @@
 import { init, WASI } from '@wasmer/wasi';
-import type { GuestImports, InvocationContext } from './guest-imports.js';
+import {
+  GuestFault,
+  MAX_OUTPUT_BYTES,
+  type GuestImports,
+  type InvocationContext,
+} from './guest-imports.js';
 import type { FaasletDefinition } from './protocol.js';
 
 /** A WASI command that exited with a non-zero status. */
@@ -26,6 +31,7 @@ export class WasiRunner {
     try {
       // wasi.instantiate() chokes on extra function imports: link the glass ones ourselves.
       const wasiImports = wasi.getImports(definition.module) as WebAssembly.Imports;
+      capOutput(wasiImports, ctx);
       const instance = new WebAssembly.Instance(definition.module, {
         ...wasiImports,
         ...imports.importObject(),
@@ -51,4 +57,29 @@ export class WasiRunner {
       wasi.free();
     }
   }
+}
+
+type FdWrite = (fd: number, iovs: number, iovsLength: number, written: number) => number;
+
+/**
+ * Counts what the guest writes to stdout and stderr, both together under the cap of
+ * `output_write`, and traps it past the cap before @wasmer/wasi buffers any more: otherwise a
+ * command could fill the worker's memory with output nobody will read.
+ */
+function capOutput(imports: WebAssembly.Imports, ctx: InvocationContext): void {
+  const wasi = imports.wasi_snapshot_preview1;
+  const inner = wasi?.fd_write as FdWrite | undefined;
+  if (!wasi || !inner) return;
+  let total = 0;
+  const capped: FdWrite = (fd, iovs, iovsLength, written) => {
+    if ((fd === 1 || fd === 2) && ctx.memory) {
+      const view = new DataView(ctx.memory.buffer);
+      for (let i = 0; i < iovsLength; i++) total += view.getUint32(iovs + i * 8 + 4, true);
+      if (total > MAX_OUTPUT_BYTES) {
+        throw new GuestFault(`output over ${MAX_OUTPUT_BYTES} bytes (stdout and stderr)`);
+      }
+    }
+    return inner(fd, iovs, iovsLength, written);
+  };
+  wasi.fd_write = capped;
 }

@@ -3,6 +3,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { collectGarbage } from './collect-garbage.js';
 import { GuestExecutor } from './executor.js';
+import { lowerThisThreadsPriority } from './lower-thread-priority.js';
 import type {
   FetchReply,
   FromWorker,
@@ -17,6 +18,7 @@ const data = workerData as WorkerData;
 const port = parentPort;
 if (!port) throw new Error('worker.js must run as a worker thread');
 
+lowerThisThreadsPriority();
 const flag = new Int32Array(data.fetchFlag);
 let currentId = 0;
 

@@ -148,6 +148,12 @@ export async function compileFaasletKeepingBytes(
     exports: selectExports(info, faaslet),
     timeoutMs: durationToMs(spec.limits.timeout),
     memoryBytes,
+    quota: {
+      valueBytes: quantityToBytes(spec.state.quota.maxValueSize),
+      transactionBytes: quantityToBytes(spec.state.quota.maxTransactionBytes),
+      keys: spec.state.quota.maxKeys,
+      namespaceBytes: quantityToBytes(spec.state.quota.maxNamespaceBytes),
+    },
     maxInstances: spec.limits.maxInstances,
     maxConcurrency: spec.limits.maxConcurrency,
     env: Object.fromEntries(spec.env.map((e) => [e.name, e.value])),

@@ -26,6 +26,9 @@ export const memoryLimit = (message: string): GlassError =>
   new GlassError(500, 'memory_limit', message);
 export const guestExit = (message: string): GlassError =>
   new GlassError(500, 'guest_exit', message);
+/** A guest stored more than its `spec.state.quota` allows; nothing it wrote was applied. */
+export const quotaExceeded = (message: string): GlassError =>
+  new GlassError(413, 'quota_exceeded', message);
 export const notReady = (message: string): GlassError => new GlassError(503, 'not_ready', message);
 export const unavailable = (message: string): GlassError =>
   new GlassError(503, 'unavailable', message);

@@ -19,6 +19,7 @@ import {
   conflict,
   guestExit,
   guestTrap,
+  quotaExceeded,
   memoryLimit,
   notFound,
   notOwner,
@@ -63,7 +64,7 @@ const MAIN_THREAD = 'main-thread';
  * Failures the values a guest read can cause, so a stale snapshot excuses them (ADR 0048). A
  * memory limit, a timeout or a crashed worker is answered whatever the guest read.
  */
-const SNAPSHOT_FAILURES: ReadonlySet<FailureKind> = new Set(['trap', 'exit']);
+const SNAPSHOT_FAILURES: ReadonlySet<FailureKind> = new Set(['trap', 'exit', 'quota']);
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** What an attempt ended in, wherever it ran. */
@@ -109,6 +110,8 @@ function failureError(outcome: Extract<AttemptOutcome, { type: 'failed' }>): Gla
       return guestExit(outcome.message);
     case 'trap':
       return guestTrap(outcome.message);
+    case 'quota':
+      return quotaExceeded(outcome.message);
   }
 }
 
@@ -263,14 +266,22 @@ export class Invoker {
     // commit is issued, and a global commit answers a Redis round trip later (ADR 0041).
     pool.noteCommitted(ranOn, outcome.writes);
     const { claim, numeric } = job.idempotency ?? {};
-    const committing = store.commit({
-      reads: outcome.reads,
-      writes: outcome.writes,
-      attempt,
-      ...(claim && {
-        idempotency: { claim, response: { numeric: !!numeric, output: outcome.output } },
-      }),
-    });
+    let committing: ReturnType<typeof store.commit>;
+    try {
+      committing = store.commit({
+        reads: outcome.reads,
+        writes: outcome.writes,
+        attempt,
+        quota: job.definition.quota,
+        ...(claim && {
+          idempotency: { claim, response: { numeric: !!numeric, output: outcome.output } },
+        }),
+      });
+    } catch (error) {
+      // Refused (a namespace quota): the worker's speculative copies of the writes are stale.
+      pool.noteCommitted(undefined, outcome.writes);
+      throw error;
+    }
     return andThen(committing, (result) => {
       if (result.ok && result.replay) {
         // Nothing applied: every cached copy of what this attempt wrote is stale.

@@ -1,4 +1,5 @@
 import type { StateKey, VersionedEntry } from '../host/protocol.js';
+import { NamespaceUsage } from './namespace-usage.js';
 import type { CommitOutcome, CommitRequest, StateStore } from './store.js';
 
 interface Stored {
@@ -13,6 +14,7 @@ interface Stored {
 export class LocalTier implements StateStore {
   private readonly entries = new Map<StateKey, Stored>();
   private adminSequence = 0;
+  private readonly usage = new NamespaceUsage();
 
   read(keys: StateKey[]): VersionedEntry[] {
     return keys.map((key) => {
@@ -40,7 +42,11 @@ export class LocalTier implements StateStore {
   commit(request: CommitRequest): CommitOutcome {
     const stale = this.stale(request.reads);
     if (stale.length > 0) return { ok: false, stale };
+    if (request.quota) {
+      this.usage.check(request.writes, (key) => this.entries.get(key)?.value, request.quota);
+    }
     for (const [key, value, version] of request.writes) {
+      this.usage.apply(key, this.entries.get(key)?.value, value);
       if (value === null) this.entries.delete(key);
       else this.entries.set(key, { value, version });
     }
@@ -62,6 +68,7 @@ export class LocalTier implements StateStore {
     for (const [key, stored] of this.entries) {
       const namespace = key.slice(0, key.indexOf('/'));
       if (!leaving(namespace)) continue;
+      this.usage.apply(key, stored.value, null);
       this.entries.delete(key);
       const list = taken.get(namespace) ?? [];
       list.push([key, stored.value, stored.version]);
@@ -73,9 +80,16 @@ export class LocalTier implements StateStore {
   /** Makes `entries` the whole of `namespace`: what its previous owner handed over. */
   install(namespace: string, entries: VersionedEntry[]): void {
     const prefix = `${namespace}/`;
-    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
+    for (const [key, stored] of this.entries) {
+      if (!key.startsWith(prefix)) continue;
+      this.usage.apply(key, stored.value, null);
+      this.entries.delete(key);
+    }
+    // Quotas held where the namespace was written; its new owner counts it as it arrives.
     for (const [key, value, version] of entries) {
-      if (value !== null && key.startsWith(prefix)) this.entries.set(key, { value, version });
+      if (value === null || !key.startsWith(prefix)) continue;
+      this.usage.apply(key, undefined, value);
+      this.entries.set(key, { value, version });
     }
   }
 

@@ -1,4 +1,4 @@
-import type { StateKey, VersionedEntry } from '../host/protocol.js';
+import type { StateKey, StoreQuota, VersionedEntry } from '../host/protocol.js';
 import type { IdempotencyClaim, StoredResponse } from './idempotency.js';
 
 export interface CommitRequest {
@@ -12,6 +12,11 @@ export interface CommitRequest {
   idempotency?: { claim: IdempotencyClaim; response: StoredResponse };
   /** Which attempt of its invocation this is (1 = the first): a starving one takes a turn. */
   attempt?: number;
+  /**
+   * The invoked Faaslet's namespace quotas, for every namespace the commit writes: over one,
+   * the commit throws a 413 naming it and applies nothing. Enforced by the local tier only.
+   */
+  quota?: Pick<StoreQuota, 'keys' | 'namespaceBytes'>;
 }
 
 export type CommitOutcome =

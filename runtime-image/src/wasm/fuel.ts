@@ -4,11 +4,23 @@ import { readInstruction } from './instructions.js';
 /** The exported global through which the host sets and reads an instance's fuel. */
 export const FUEL_EXPORT = '__glass_fuel';
 
+/**
+ * Bytes of memory (2^4) and elements of a table (2^1) per unit of fuel charged to a bulk
+ * instruction. One unit is about one simple instruction (~3.7 ns here); `memory.fill` writes
+ * some 10 bytes/ns, so 16 bytes a unit over-charges it, which only moves a long call to a
+ * worker sooner. The counts are shifted, not multiplied, so the charge stays within i32.
+ */
+const MEMORY_SHIFT = 4;
+const TABLE_SHIFT = 1;
+
+/** Where a check goes: after a `loop` blocktype, or before a bulk instruction. */
+type Insert = { at: number; loop: { weight: number } } | { at: number; shift: number };
+
 interface FunctionPlan {
   /** Body bytes after the locals, where the entry check goes. */
   exprStart: number;
-  /** Offsets just after each `loop` blocktype, with the loop body's instruction count. */
-  loops: { at: number; weight: number }[];
+  /** In offset order: each loop body's check, each bulk instruction's charge of its count. */
+  inserts: Insert[];
   /** Instructions in the whole body: what one call is charged. */
   weight: number;
 }
@@ -48,6 +60,41 @@ function check(fuelGlobal: number, weight: number): number[] {
   ];
 }
 
+/**
+ * `scratch = n; fuel -= n >>> shift; if (fuel < 0) unreachable; push scratch`: charges the
+ * count on top of the stack and leaves the stack as it was, through a scratch global (no new
+ * local, so no function's locals change).
+ */
+function chargeCount(fuelGlobal: number, shift: number): number[] {
+  const g = encodeU32(fuelGlobal);
+  const scratch = encodeU32(fuelGlobal + 1);
+  return [
+    0x24,
+    ...scratch, // global.set scratch
+    0x23,
+    ...g, // global.get fuel
+    0x23,
+    ...scratch, // global.get scratch
+    0x41,
+    shift, // i32.const shift
+    0x76, // i32.shr_u
+    0x6b, // i32.sub
+    0x24,
+    ...g, // global.set fuel
+    0x23,
+    ...g, // global.get fuel
+    0x41,
+    0x00, // i32.const 0
+    0x48, // i32.lt_s
+    0x04,
+    0x40, // if (empty)
+    0x00, // unreachable
+    0x0b, // end
+    0x23,
+    ...scratch, // global.get scratch
+  ];
+}
+
 function planFunction(bytes: Uint8Array, start: number, end: number): FunctionPlan {
   const reader = new ByteReader(bytes.subarray(0, end));
   reader.offset = start;
@@ -55,15 +102,18 @@ function planFunction(bytes: Uint8Array, start: number, end: number): FunctionPl
     reader.u32();
     reader.byte();
   }
-  const plan: FunctionPlan = { exprStart: reader.offset, loops: [], weight: 0 };
-  const open: { loop: FunctionPlan['loops'][number] | undefined; countAtStart: number }[] = [];
+  const plan: FunctionPlan = { exprStart: reader.offset, inserts: [], weight: 0 };
+  const open: { loop: { weight: number } | undefined; countAtStart: number }[] = [];
   let count = 0;
   while (reader.offset < end) {
+    const at = reader.offset;
     const op = readInstruction(reader);
     count++;
-    if (op === 'block' || op === 'if' || op === 'loop') {
-      const loop = op === 'loop' ? { at: reader.offset, weight: 0 } : undefined;
-      if (loop) plan.loops.push(loop);
+    if (op === 'bulk-memory') plan.inserts.push({ at, shift: MEMORY_SHIFT });
+    else if (op === 'bulk-table') plan.inserts.push({ at, shift: TABLE_SHIFT });
+    else if (op === 'block' || op === 'if' || op === 'loop') {
+      const loop = op === 'loop' ? { weight: 0 } : undefined;
+      if (loop) plan.inserts.push({ at: reader.offset, loop });
       open.push({ loop, countAtStart: count });
     } else if (op === 'end') {
       const closed = open.pop();
@@ -155,16 +205,21 @@ function vecCount(bytes: Uint8Array, section: Section | undefined): number {
   return reader.u32();
 }
 
-/** The vector with one more entry appended (a new vector when the section is absent). */
-function appendToVec(bytes: Uint8Array, section: Section | undefined, entry: number[]): Chunks {
-  if (!section) return new Chunks().add(encodeU32(1)).add(entry);
+/** The vector with `n` more entries appended (a new vector when the section is absent). */
+function appendToVec(
+  bytes: Uint8Array,
+  section: Section | undefined,
+  entries: number[],
+  n = 1,
+): Chunks {
+  if (!section) return new Chunks().add(encodeU32(n)).add(entries);
   const reader = new ByteReader(bytes.subarray(0, section.end));
   reader.offset = section.start;
   const count = reader.u32();
   return new Chunks()
-    .add(encodeU32(count + 1))
+    .add(encodeU32(count + n))
     .add(bytes.subarray(reader.offset, section.end))
-    .add(entry);
+    .add(entries);
 }
 
 function instrumentCode(bytes: Uint8Array, section: Section, fuelGlobal: number): Chunks {
@@ -181,9 +236,13 @@ function instrumentCode(bytes: Uint8Array, section: Section, fuelGlobal: number)
       .add(bytes.subarray(start, plan.exprStart))
       .add(check(fuelGlobal, plan.weight));
     let copied = plan.exprStart;
-    for (const loop of plan.loops) {
-      body.add(bytes.subarray(copied, loop.at)).add(check(fuelGlobal, loop.weight));
-      copied = loop.at;
+    for (const insert of plan.inserts) {
+      const code =
+        'loop' in insert
+          ? check(fuelGlobal, insert.loop.weight)
+          : chargeCount(fuelGlobal, insert.shift);
+      body.add(bytes.subarray(copied, insert.at)).add(code);
+      copied = insert.at;
     }
     body.add(bytes.subarray(copied, end));
     out.add(encodeU32(body.length)).add(body.toBytes());
@@ -198,10 +257,11 @@ const sectionOrder = (id: number): number => SECTION_ORDER[id] ?? id;
 
 /**
  * Returns the module with fuel metering: a new mutable i32 global, exported as
- * `__glass_fuel`, is charged each function's instruction count on entry and each loop body's
- * count per iteration; below zero the guest traps. The host sets the fuel before a call and
+ * `__glass_fuel`, is charged each function's instruction count on entry, each loop body's
+ * count per iteration, and each bulk instruction's byte or element count; below zero the
+ * guest traps. The host sets the fuel before a call and
  * reads it after a trap to tell "ran out" from a real trap; `initialFuel` bounds the start
- * function. The global is appended, so no
+ * function. The globals are appended, so no
  * existing index moves. Throws UnsupportedInstruction for what it cannot decode.
  */
 export function instrumentFuel(bytes: Uint8Array, initialFuel: number): Uint8Array {
@@ -209,11 +269,23 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel: number): Uint8Arr
   const find = (id: number): Section | undefined => all.find((s) => s.id === id);
   const fuelGlobal = readImportedGlobals(bytes, find(2)) + vecCount(bytes, find(6));
   // mut i32 = initialFuel: a start function runs at instantiation, before the host sets fuel.
-  const newGlobal = [0x7f, 0x01, 0x41, ...encodeS32(initialFuel), 0x0b];
+  // Then the scratch global of chargeCount, mut i32 = 0.
+  const newGlobals = [
+    0x7f,
+    0x01,
+    0x41,
+    ...encodeS32(initialFuel),
+    0x0b,
+    0x7f,
+    0x01,
+    0x41,
+    0x00,
+    0x0b,
+  ];
   const name = [...new TextEncoder().encode(FUEL_EXPORT)];
   const newExport = [...encodeU32(name.length), ...name, 0x03, ...encodeU32(fuelGlobal)];
   const replaced = new Map<number, Chunks>([
-    [6, withSize(6, appendToVec(bytes, find(6), newGlobal))],
+    [6, withSize(6, appendToVec(bytes, find(6), newGlobals, 2))],
     [7, withSize(7, appendToVec(bytes, find(7), newExport))],
   ]);
   const code = find(10);

@@ -22,10 +22,14 @@ function skipMemarg(reader: ByteReader): void {
   reader.u32();
 }
 
+/** 0xFC sub-opcodes whose cost grows with their last operand: a byte or element count. */
+const BULK_MEMORY = new Set([8, 10, 11]); // memory.init, memory.copy, memory.fill
+const BULK_TABLE = new Set([12, 14, 15, 17]); // table.init, table.copy, table.grow, table.fill
+
 /** Immediates of the 0xFC prefix: saturating truncation, bulk memory, table ops. */
-function skipPrefixedFC(reader: ByteReader): void {
+function skipPrefixedFC(reader: ByteReader): Opcode {
   const sub = reader.u32();
-  if (sub <= 7) return;
+  if (sub <= 7) return 'other';
   const twoIndexes = new Set([8, 10, 12, 14]);
   const oneIndex = new Set([9, 11, 13, 15, 16, 17]);
   if (twoIndexes.has(sub)) {
@@ -33,12 +37,18 @@ function skipPrefixedFC(reader: ByteReader): void {
     reader.u32();
   } else if (oneIndex.has(sub)) reader.u32();
   else throw new UnsupportedInstruction(`0xfc ${sub}`);
+  if (BULK_MEMORY.has(sub)) return 'bulk-memory';
+  return BULK_TABLE.has(sub) ? 'bulk-table' : 'other';
 }
 
 const NO_IMMEDIATE = new Set([0x00, 0x01, 0x05, 0x0b, 0x0f, 0x1a, 0x1b, 0xd1]);
 const ONE_INDEX = new Set([0x0c, 0x0d, 0x10, 0x12, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0xd2]);
 
-export type Opcode = 'block' | 'loop' | 'if' | 'end' | 'other';
+/**
+ * `bulk-memory` and `bulk-table` take a byte or element count as their last operand (on top
+ * of the stack), so one instruction may cost anything from nothing to seconds.
+ */
+export type Opcode = 'block' | 'loop' | 'if' | 'end' | 'bulk-memory' | 'bulk-table' | 'other';
 
 /**
  * Reads one instruction at the reader's offset, skipping its immediates, and says what it
@@ -96,8 +106,7 @@ function readRare(op: number, reader: ByteReader): Opcode {
       reader.byte();
       return 'other';
     case 0xfc:
-      skipPrefixedFC(reader);
-      return 'other';
+      return skipPrefixedFC(reader);
     default:
       throw new UnsupportedInstruction(`opcode 0x${op.toString(16)}`);
   }

@@ -26,6 +26,10 @@ export interface ImportInfo {
 
 export interface ModuleInfo {
   imports: ImportInfo[];
+  /** The module's own tables' limits (in elements), where the host rewrites their maximum. */
+  tables: MemoryLimits[];
+  /** Memories defined or imported: more than one could reach an uncapped one (multi-memory). */
+  memoryCount: number;
   /** Exported functions with their signatures, by export name. */
   functions: Map<string, FuncType>;
   /** The module's own (not imported) memory, if it defines one. */
@@ -96,8 +100,10 @@ function readImports(reader: ByteReader, state: ParseState): void {
       const index = reader.u32();
       entry.type = state.types[index];
       state.funcTypeIndexes.push(index);
-    } else if (kind === 'memory') entry.memory = limits(reader);
-    else if (kind === 'table') tableType(reader);
+    } else if (kind === 'memory') {
+      entry.memory = limits(reader);
+      state.info.memoryCount++;
+    } else if (kind === 'table') tableType(reader);
     else if (kind === 'global') reader.take(2);
     else if (kind === 'tag') {
       reader.byte(); // attribute (0: exception)
@@ -130,9 +136,18 @@ function readSection(id: number, reader: ByteReader, state: ParseState): void {
     case 3:
       for (let count = reader.u32(); count > 0; count--) state.funcTypeIndexes.push(reader.u32());
       return;
-    case 5:
-      if (reader.u32() > 0) state.info.memory = limits(reader);
+    case 4:
+      for (let count = reader.u32(); count > 0; count--) {
+        reader.byte(); // reftype
+        state.info.tables.push(limits(reader));
+      }
       return;
+    case 5: {
+      const count = reader.u32();
+      state.info.memoryCount += count;
+      if (count > 0) state.info.memory = limits(reader);
+      return;
+    }
     case 7:
       readExports(reader, state);
       return;
@@ -141,7 +156,8 @@ function readSection(id: number, reader: ByteReader, state: ParseState): void {
 
 /**
  * Reads what the host needs from a module binary and V8 does not tell: export signatures
- * (no type reflection in Node 20) and the memory limits the host rewrites to cap growth.
+ * (no type reflection in Node 20) and the memory and table limits the host rewrites to cap
+ * growth.
  * The binary must still be compiled by V8, which is what validates it.
  */
 export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
@@ -153,7 +169,14 @@ export function readModuleInfo(bytes: Uint8Array): ModuleInfo {
   const state: ParseState = {
     types: [],
     funcTypeIndexes: [],
-    info: { imports: [], functions: new Map(), memory: undefined, exportsMemory: false },
+    info: {
+      imports: [],
+      tables: [],
+      memoryCount: 0,
+      functions: new Map(),
+      memory: undefined,
+      exportsMemory: false,
+    },
   };
   while (!reader.done) {
     const id = reader.byte();

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { FUEL_EXPORT, instrumentFuel } from '../../src/wasm/fuel.js';
 import { UnsupportedInstruction } from '../../src/wasm/instructions.js';
 import { REPO_ROOT } from '../support/runtime-server.js';
+import { watToWasm } from '../support/wat.js';
 
 const guest = (name: string): Promise<Buffer> => readFile(`${REPO_ROOT}guests/build/${name}.wasm`);
 const noop = (): number => 0;
@@ -108,6 +109,39 @@ describe('fuel metering', function () {
       glass: { state_get: noop, state_set: noop, state_increment: () => 0n },
       env: { abort: noop },
     });
+  });
+
+  it('charges bulk instructions by their length and leaves their operands as they were', async function () {
+    const bytes = await watToWasm(
+      'bulk.wat',
+      `(module
+        (memory (export "memory") 16)
+        (table 1000 funcref)
+        (func (export "fill") (param $n i32) (memory.fill (i32.const 0) (i32.const 7) (local.get $n)))
+        (func (export "copy") (param $n i32) (memory.copy (i32.const 8) (i32.const 0) (local.get $n)))
+        (func (export "tfill") (param $n i32) (table.fill (i32.const 0) (ref.null func) (local.get $n))))`,
+    );
+    const instance = new WebAssembly.Instance(
+      await WebAssembly.compile(instrumentFuel(bytes, 1000)),
+    );
+    const fuel = fuelOf(instance);
+    const used = (name: string, n: number): number => {
+      fuel.value = 10_000_000;
+      (instance.exports[name] as (n: number) => void)(n);
+      return 10_000_000 - (fuel.value as number);
+    };
+    // A flat charge would be the body's few instructions whatever n is.
+    assert.ok(used('fill', 16 * 65536) >= 65536, `fill of 1 MiB cost ${used('fill', 16 * 65536)}`);
+    assert.ok(used('fill', 16) < 10);
+    assert.ok(used('copy', 16 * 65536 - 8) >= 65535);
+    assert.ok(used('tfill', 1000) >= 500);
+    const memory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+    assert.deepEqual([memory[0], memory[16 * 65536 - 1]], [7, 7], 'memory.fill got its operands');
+
+    fuel.value = 1000;
+    assert.throws(() => {
+      (instance.exports.fill as (n: number) => void)(16 * 65536);
+    }, WebAssembly.RuntimeError);
   });
 
   it('refuses instructions it cannot decode (SIMD), so such modules stay on workers', function () {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { capModuleMemory, WASM_PAGE_BYTES } from '../../src/wasm/memory-cap.js';
 import { readModuleInfo } from '../../src/wasm/module-info.js';
 import { REPO_ROOT } from '../support/runtime-server.js';
+import { watToWasm } from '../support/wat.js';
 
 const guest = (name: string): Promise<Buffer> => readFile(`${REPO_ROOT}guests/build/${name}.wasm`);
 
@@ -34,6 +35,9 @@ describe('reading module binaries', function () {
     );
   });
 });
+
+/** The table cap: 100,000 elements of 8 bytes, under 1 MiB of V8 heap. */
+const MAX_TABLE_ELEMENTS = 100_000;
 
 describe('capping memory in the binary', function () {
   const cases = [
@@ -73,4 +77,39 @@ describe('capping memory in the binary', function () {
       /over the limit of 0 pages/,
     );
   });
+
+  it('caps a table in the same rewrite: the tables fixture’s 10-million-element grow meets -1', async function () {
+    const bytes = await guest('tables');
+    const capped = capModuleMemory(bytes, readModuleInfo(bytes), 1);
+    assert.equal(
+      (readModuleInfo(capped) as { tables?: { maxPages?: number }[] }).tables?.[0]?.maxPages,
+      MAX_TABLE_ELEMENTS,
+    );
+    const instance = new WebAssembly.Instance(await WebAssembly.compile(capped));
+    assert.equal((instance.exports.grow as () => number)(), -1);
+  });
+
+  const refused = [
+    {
+      name: 'refuses a module with two memories (multi-memory could reach an uncapped one)',
+      wat: '(module (memory 1) (memory 1))',
+      error: /module has 2 memories; Glass runs modules with one/,
+    },
+    {
+      name: 'refuses a module with more tables than the limit',
+      wat: '(module (table 1 funcref) (table 1 funcref) (table 1 funcref) (table 1 funcref) (table 1 funcref))',
+      error: /module has 5 tables, over the limit of 4/,
+    },
+    {
+      name: 'refuses a module whose initial table is over the cap',
+      wat: `(module (table ${MAX_TABLE_ELEMENTS + 1} funcref))`,
+      error: /table of 100001 elements at start, over the limit of 100000/,
+    },
+  ];
+  for (const tc of refused) {
+    it(tc.name, async function () {
+      const bytes = await watToWasm('refused.wat', tc.wat, { multi_memory: true });
+      assert.throws(() => capModuleMemory(bytes, readModuleInfo(bytes), 16), tc.error);
+    });
+  }
 });

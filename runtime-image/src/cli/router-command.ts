@@ -32,6 +32,19 @@ export function addRouterSettingOptions(command: Command): Command {
     .option('--max-body <quantity>', 'largest request body buffered for retries', '1Mi')
     .option('--upstream-timeout <duration>', 'deadline for a pod to answer', '60s')
     .option('--max-attempts <n>', 'pods tried per request at most', '3')
+    .option('--header-timeout <duration>', 'a client sends its request headers within this', '10s')
+    .option('--request-timeout <duration>', 'a client sends its whole request within this', '30s')
+    .option(
+      '--idle-timeout <duration>',
+      'an idle keep-alive client connection closes after this',
+      '65s',
+    )
+    .option('--max-connections <n>', 'client connections open at once', '10000')
+    .option(
+      '--max-buffered <quantity>',
+      'request body bytes held at once, all requests together',
+      '64Mi',
+    )
     .option(
       '--balance-factor <x>',
       'calls that touch no state go past a pod above this times the mean load (0: strict key affinity)',

@@ -8,19 +8,18 @@ import type { Member } from '../router/membership.js';
 /** Set on a forwarded call: the name of the pod that forwarded it. */
 export const FORWARDED_BY = 'x-glass-forwarded-by';
 
-/** Request headers that belong to one connection, never to the next hop (RFC 9110 7.6.1). */
-const NOT_FORWARDED = new Set([
+/** Headers that belong to one connection, never to the next hop (RFC 9110 7.6.1). */
+const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'transfer-encoding',
   'upgrade',
   'te',
   'trailer',
-  'host',
-  'content-length',
-  'expect',
-  FORWARDED_BY,
 ]);
+
+/** Request headers the owner gets anew: undici sets these for the bytes it sends. */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'content-length', 'expect', FORWARDED_BY]);
 
 export interface ForwardedCall {
   method: string;
@@ -69,7 +68,8 @@ export class PeerForwarder {
     }
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(answer.headers)) {
-      if (value !== undefined && !NOT_FORWARDED.has(name)) out[name] = value;
+      // Content-Length goes back as it came: a forwarded answer is not re-chunked.
+      if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
     }
     out[FORWARDED_BY] = this.self;
     response.writeHead(answer.statusCode, out);

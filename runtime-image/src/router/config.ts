@@ -53,6 +53,18 @@ export const RouterSettings = z.object({
    * (HAProxy's hash-balance-factor / 100). 0 turns it off: strict key affinity.
    */
   balanceFactor: z.coerce.number().min(0).max(100).default(1.25),
+  /**
+   * The router's own limits (ADR 0104), set on purpose rather than left at Node's defaults: a
+   * client must send its headers within `headerTimeout` and its whole request within
+   * `requestTimeout`; an idle keep-alive connection closes after `idleTimeout`; at most
+   * `maxConnections` client connections; at most `maxBuffered` bytes of request bodies held
+   * at once across all requests (503 past it).
+   */
+  headerTimeout: ms.default(10_000),
+  requestTimeout: ms.default(30_000),
+  idleTimeout: ms.default(65_000),
+  maxConnections: count(1, 1_000_000).default(10_000),
+  maxBuffered: Quantity.transform(quantityToBytes).default(64 * 1024 * 1024),
 });
 export type RouterSettings = Readonly<z.infer<typeof RouterSettings>>;
 

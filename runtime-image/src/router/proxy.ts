@@ -315,7 +315,10 @@ function failedOutcome(
   attempt: { kind: FailureKind | 'not-owner'; error: Error },
   attempts: number,
 ): ProxyOutcome {
-  const detail = attempt.error.message;
+  // The error's code only: its message names the pod's address, which a client has no business
+  // knowing (ADR 0104); X-Glass-Pod and the pod name say which pod it was.
+  const code = (attempt.error as { code?: unknown }).code;
+  const detail = typeof code === 'string' ? code : attempt.kind;
   if (attempt.kind === 'timeout') {
     const message = `pod ${pod.name} did not answer in time: ${detail}`;
     return { ok: false, status: 504, code: 'upstream_timeout', message, attempts };

@@ -8,6 +8,7 @@ import { timerScheduler, type Scheduler } from './health.js';
 import { FaasletCatalog } from '../placement/faaslet-catalog.js';
 import { KeyExtractor } from './keys.js';
 import { SeenNamespaces } from './seen-namespaces.js';
+import { BufferBudget } from './buffer-budget.js';
 import type { Membership } from './membership.js';
 import { RouterMetrics } from './metrics.js';
 import { PodTable } from './pods.js';
@@ -63,6 +64,7 @@ export function createRouter(
     seen: new SeenNamespaces(),
     metrics,
     maxBody: settings.maxBody,
+    buffered: new BufferBudget(settings.maxBuffered),
     describe: () => ({
       virtualNodes: settings.virtualNodes,
       keys: settings.keys,
@@ -72,7 +74,18 @@ export function createRouter(
       log.warn({ err }, 'proxying failed');
     },
   });
-  const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+  const server = createServer(
+    {
+      keepAliveTimeout: settings.idleTimeout,
+      headersTimeout: settings.headerTimeout,
+      requestTimeout: settings.requestTimeout,
+      // Node checks both timeouts this often; the default (30 s) would let a slow client
+      // overstay a 10 s header timeout by far.
+      connectionsCheckingInterval: Math.min(1000, settings.headerTimeout),
+    },
+    handler,
+  );
+  server.maxConnections = settings.maxConnections;
   table.startProbing(deps.scheduler ?? timerScheduler, settings.healthInterval);
   return { server, table };
 }

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaasletCatalog } from '../placement/faaslet-catalog.js';
 import { FORWARDED_BY } from '../placement/peer-forwarder.js';
 import type { KeyExtractor } from './keys.js';
+import type { BufferBudget } from './buffer-budget.js';
 import type { SeenNamespaces } from './seen-namespaces.js';
 import type { RouterMetrics } from './metrics.js';
 import type { PodTable } from './pods.js';
@@ -22,6 +23,8 @@ export interface RouterHandlerDeps {
   metrics: RouterMetrics;
   /** Largest request body the router buffers (it must, to be able to retry); more is 413. */
   maxBody: number;
+  /** The bytes of bodies all requests may hold at once. */
+  buffered: BufferBudget;
   /** Extra fields for /lb/status (the configuration the router runs with). */
   describe: () => Record<string, unknown>;
   onError: (err: unknown) => void;
@@ -55,6 +58,10 @@ export function sendError(
 }
 
 class BodyTooLarge extends Error {}
+/** The bodies all requests hold together are at the budget: this one is refused (ADR 0104). */
+class RouterBusy extends Error {}
+/** The client closed its connection before its body was complete. */
+class ClientGone extends Error {}
 
 /** Whether the request has a body to read (a GET usually has none). */
 function hasBody(req: IncomingMessage): boolean {
@@ -63,26 +70,42 @@ function hasBody(req: IncomingMessage): boolean {
   );
 }
 
-/** The whole request body; rejects past `limit`. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The whole request body; rejects past `limit`, when `take` refuses more bytes (the shared
+ * budget), or when the client leaves before the end.
+ */
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  take: (bytes: number) => boolean,
+): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(new BodyTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const fail = (error: Error): void => {
+      req.removeAllListeners('data');
+      reject(error);
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        req.removeAllListeners('data');
-        reject(new BodyTooLarge());
-        return;
+        fail(new BodyTooLarge());
+      } else if (!take(chunk.length)) {
+        fail(new RouterBusy());
+      } else {
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
     });
     req.on('end', () => {
       resolve(Buffer.concat(chunks, size));
     });
     req.on('error', reject);
+    // A client that hangs up mid-upload must not keep its bytes in the budget.
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientGone());
+    });
   });
 }
 
@@ -164,7 +187,17 @@ function proxyRequest(
 ): Promise<void> {
   const started = performance.now();
   if (!hasBody(req)) return forward(deps, req, res, undefined, started);
-  return readBody(req, deps.maxBody).then((body) => forward(deps, req, res, body, started));
+  let held = 0;
+  const take = (bytes: number): boolean => {
+    if (!deps.buffered.take(bytes)) return false;
+    held += bytes;
+    return true;
+  };
+  return readBody(req, deps.maxBody, take)
+    .then((body) => forward(deps, req, res, body, started))
+    .finally(() => {
+      deps.buffered.give(held);
+    });
 }
 
 async function forward(
@@ -228,6 +261,13 @@ export function createRouterHandler(deps: RouterHandlerDeps): Handler {
         sendError(res, 413, 'body_too_large', message, { connection: 'close' });
         return;
       }
+      if (err instanceof RouterBusy) {
+        const message = 'the router holds as many request bodies as it may; retry shortly';
+        sendError(res, 503, 'router_busy', message, { connection: 'close', 'retry-after': '1' });
+        req.destroy();
+        return;
+      }
+      if (err instanceof ClientGone) return;
       deps.onError(err);
       if (!res.headersSent) sendError(res, 500, 'router_error', String(err));
       else res.destroy();

@@ -5,6 +5,7 @@ import type { ManifestProblem } from '@glass/crds';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { createRequestHandler } from '../http/app.js';
+import type { RequestHandler } from '../http/invoke-handler.js';
 import { GlobalTier } from '../state/global-tier.js';
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../state/idempotency.js';
 import type { Membership } from '../router/membership.js';
@@ -31,6 +32,17 @@ async function followMembership(
   });
   return { membership, owning };
 }
+
+const answerNotReady: RequestHandler = (_request, response) => {
+  const body = JSON.stringify({ error: { code: 'not_ready', message: 'runtime is starting' } });
+  response
+    .writeHead(503, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'X-Glass-Error': 'not_ready',
+    })
+    .end(body);
+};
 
 /** How long a stopping runtime lets the calls in flight finish. */
 const DRAIN_MS = 2000;
@@ -83,7 +95,12 @@ export async function serveRuntime(
       )
     : undefined;
   await runtime.start();
-  const server = createServer();
+  // Until the real handler is in (the membership is read after listening, to know this pod's
+  // name), a request is answered 503 not_ready rather than left without an answer.
+  let handle: RequestHandler = answerNotReady;
+  const server = createServer((request, response) => {
+    handle(request, response);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -98,16 +115,13 @@ export async function serveRuntime(
     log,
     podName,
   });
-  server.on(
-    'request',
-    createRequestHandler({
-      runtime,
-      maxBodyBytes: config.maxBodyBytes,
-      podName,
-      forwarder,
-      ...(owning && { ownership: owning }),
-    }),
-  );
+  handle = createRequestHandler({
+    runtime,
+    maxBodyBytes: config.maxBodyBytes,
+    podName,
+    forwarder,
+    ...(owning && { ownership: owning }),
+  });
   // Keep-alive longer than the router's idle timeout, so the router closes idle sockets first.
   server.keepAliveTimeout = 65_000;
   const problems = await runtime.loadFiles(config.faaslets);

@@ -27,9 +27,12 @@ const STDERR_KEPT = 4000;
 const STDOUT_KEPT = 1024 * 1024;
 
 export function spawnNode(script: string, args: string[], nodeFlags: string[] = []): Child {
-  const child = spawn(process.execPath, [...nodeFlags, script, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnCommand(process.execPath, [...nodeFlags, script, ...args]);
+}
+
+/** Any program (the anchors: haproxy, nginx; the load generator wrk), output kept as above. */
+export function spawnCommand(command: string, args: string[]): Child {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -2,7 +2,7 @@
 // requests/s through `glass router` vs straight to the one runtime behind it (same autocannon
 // settings, both servers child processes), median latency of one connection through the router
 // vs direct, ring lookup time vs hashing the key alone; then, under wrk, the router beside
-// HAProxy and nginx in front of the same runtime.
+// HAProxy and nginx in front of the same runtime, and a forwarded call vs a direct one.
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { anchorRows, type AnchorTools, type Fronted } from './anchors.js';
 import { freePort, spawnNode, stop, waitForOk, type Child } from './children.js';
 import { cpuNs } from './cpu.js';
 import { repoPath } from './fixtures.js';
+import { forwardedCallRows } from './forwarded-call.js';
 import { latencies } from './latency.js';
 import { median, row, type BenchRow, type BenchSuite } from './report.js';
 import { requireTools } from './system-tools.js';
@@ -212,7 +213,8 @@ function ringLookups(): BenchRow[] {
 }
 
 export const routerSuite: BenchSuite = {
-  title: 'router: through the router vs direct, added latency, ring lookup, vs HAProxy and nginx',
+  title:
+    'router: through the router vs direct, added latency, ring lookup, vs HAProxy and nginx, forwarded calls',
   async run() {
     // Before anything starts: without its anchors the suite's figures would mean little.
     const tools: AnchorTools = requireTools(['haproxy', 'nginx', 'wrk'] as const);
@@ -227,6 +229,7 @@ export const routerSuite: BenchSuite = {
       } finally {
         await Promise.all(servers.children.map(stop));
       }
+      rows.push(...(await forwardedCallRows(tools.wrk, dir)));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

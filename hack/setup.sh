@@ -18,9 +18,12 @@ fi
 
 # Debian packages: the command each one provides, then the package.
 apt_needs=()
-# `ip` and `unshare` give `make e2e-local` its own network namespace (ADR 66).
-for pair in redis-server:redis-server shellcheck:shellcheck openssl:openssl ip:iproute2 unshare:util-linux; do
-  command -v "${pair%%:*}" >/dev/null || apt_needs+=("${pair##*:}")
+# `ip` and `unshare` give `make e2e-local` its own network namespace (ADR 66). haproxy and
+# nginx are the router bench's anchors and wrk its load generator (ADR 24); Debian puts the
+# first two in /usr/sbin, which a non-root PATH may leave out.
+for pair in redis-server:redis-server shellcheck:shellcheck openssl:openssl ip:iproute2 unshare:util-linux \
+  haproxy:haproxy nginx:nginx wrk:wrk; do
+  command -v "${pair%%:*}" >/dev/null || [[ -x /usr/sbin/${pair%%:*} ]] || apt_needs+=("${pair##*:}")
 done
 if ((${#apt_needs[@]} > 0)); then
   if [[ $(id -u) == 0 ]]; then

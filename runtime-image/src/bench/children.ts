@@ -24,12 +24,17 @@ export interface Child {
 }
 
 const STDERR_KEPT = 4000;
+/** One readiness request; the next attempt opens a new connection. */
+const ATTEMPT_MS = 1000;
 const STDOUT_KEPT = 1024 * 1024;
 
 export function spawnNode(script: string, args: string[], nodeFlags: string[] = []): Child {
-  const child = spawn(process.execPath, [...nodeFlags, script, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnCommand(process.execPath, [...nodeFlags, script, ...args]);
+}
+
+/** Any program (the anchors: haproxy, nginx; the load generator wrk), output kept as above. */
+export function spawnCommand(command: string, args: string[]): Child {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -51,11 +56,13 @@ export async function waitForOk(child: Child, url: string, ms = 20_000): Promise
       );
     }
     try {
-      const response = await fetch(url);
+      // A bounded attempt: a `glass runtime` listens a moment before its request handler is
+      // attached (while it reads --members-file), and a request in that window never answers.
+      const response = await fetch(url, { signal: AbortSignal.timeout(ATTEMPT_MS) });
       await response.arrayBuffer();
       if (response.ok) return;
     } catch {
-      // Not listening yet.
+      // Not listening yet, or the attempt timed out.
     }
     await delay(50);
   }

@@ -1,15 +1,22 @@
-// The router's figures (issue 4), each beside its baseline from this same run:
+// The router's figures (issues 4 and 12), each beside its baseline from this same run:
 // requests/s through `glass router` vs straight to the one runtime behind it (same autocannon
 // settings, both servers child processes), median latency of one connection through the router
-// vs direct, and ring lookup time vs hashing the key alone.
+// vs direct, ring lookup time vs hashing the key alone; then, under wrk, the router beside
+// HAProxy and nginx in front of the same runtime, and a forwarded call vs a direct one.
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { Client } from 'undici';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HashRing, sha256 } from '../router/ring.js';
+import { anchorRows, type AnchorTools, type Fronted } from './anchors.js';
 import { freePort, spawnNode, stop, waitForOk, type Child } from './children.js';
+import { cpuNs } from './cpu.js';
 import { repoPath } from './fixtures.js';
+import { forwardedCallRows } from './forwarded-call.js';
+import { latencies } from './latency.js';
 import { median, row, type BenchRow, type BenchSuite } from './report.js';
+import { requireTools } from './system-tools.js';
 
 const CONNECTIONS = 32;
 const WARMUP_S = 2;
@@ -28,31 +35,8 @@ async function load(url: string, seconds: number): Promise<number> {
   return result.requests.average;
 }
 
-interface Servers {
+interface Servers extends Fronted {
   children: Child[];
-  runtime: Child;
-  router: Child;
-  relay: Child;
-  direct: string;
-  routed: string;
-  relayed: string;
-}
-
-/**
- * CPU time (ns) a process has used so far, all its threads, from /proc (Linux); undefined
- * elsewhere. Explains the throughput ratio: on a 2-core machine the router's CPU per request
- * competes with the runtime's and the load generator's.
- */
-function cpuNs(child: Child): number | undefined {
-  const pid = child.process.pid;
-  try {
-    return readdirSync(`/proc/${String(pid)}/task`).reduce((sum, task) => {
-      const stat = readFileSync(`/proc/${String(pid)}/task/${task}/schedstat`, 'utf8');
-      return sum + Number(stat.split(' ')[0]);
-    }, 0);
-  } catch {
-    return undefined;
-  }
 }
 
 async function startServers(): Promise<Servers> {
@@ -75,6 +59,7 @@ async function startServers(): Promise<Servers> {
     runtime,
     router,
     relay,
+    runtimePort,
     direct: `http://127.0.0.1:${runtimePort}`,
     routed: `http://127.0.0.1:${routerPort}`,
     relayed: `http://127.0.0.1:${relayPort}`,
@@ -158,32 +143,15 @@ async function throughput(servers: Servers): Promise<BenchRow[]> {
   return rows;
 }
 
-/** Latency in µs of each of `count` requests, one after another on one keep-alive connection. */
-async function latencies(url: string, count: number): Promise<number[]> {
-  const client = new Client(url);
-  const out: number[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const started = process.hrtime.bigint();
-      const res = await client.request({ method: 'GET', path: PATH });
-      await res.body.dump();
-      out.push(Number(process.hrtime.bigint() - started) / 1000);
-    }
-  } finally {
-    await client.close();
-  }
-  return out;
-}
-
 async function addedLatency(servers: Servers): Promise<BenchRow[]> {
-  await latencies(servers.direct, LATENCY_REQUESTS / 4);
-  await latencies(servers.routed, LATENCY_REQUESTS / 4);
+  await latencies(servers.direct, PATH, LATENCY_REQUESTS / 4);
+  await latencies(servers.routed, PATH, LATENCY_REQUESTS / 4);
   const direct: number[] = [];
   const routed: number[] = [];
   // Interleaved blocks, so a noisy neighbour hurts both sides alike.
   for (let block = 0; block < 4; block++) {
-    direct.push(...(await latencies(servers.direct, LATENCY_REQUESTS / 4)));
-    routed.push(...(await latencies(servers.routed, LATENCY_REQUESTS / 4)));
+    direct.push(...(await latencies(servers.direct, PATH, LATENCY_REQUESTS / 4)));
+    routed.push(...(await latencies(servers.routed, PATH, LATENCY_REQUESTS / 4)));
   }
   const [via, straight] = [median(routed), median(direct)];
   return [
@@ -245,15 +213,25 @@ function ringLookups(): BenchRow[] {
 }
 
 export const routerSuite: BenchSuite = {
-  title: 'router: through the router vs direct, added latency, ring lookup',
+  title:
+    'router: through the router vs direct, added latency, ring lookup, vs HAProxy and nginx, forwarded calls',
   async run() {
+    // Before anything starts: without its anchors the suite's figures would mean little.
+    const tools: AnchorTools = requireTools(['haproxy', 'nginx', 'wrk'] as const);
     const rows = ringLookups();
-    const servers = await startServers();
+    const dir = mkdtempSync(join(tmpdir(), 'glass-bench-router-'));
     try {
-      rows.push(...(await throughput(servers)));
-      rows.push(...(await addedLatency(servers)));
+      const servers = await startServers();
+      try {
+        rows.push(...(await throughput(servers)));
+        rows.push(...(await addedLatency(servers)));
+        rows.push(...(await anchorRows(servers, tools, dir, PATH)));
+      } finally {
+        await Promise.all(servers.children.map(stop));
+      }
+      rows.push(...(await forwardedCallRows(tools.wrk, dir)));
     } finally {
-      await Promise.all(servers.children.map(stop));
+      rmSync(dir, { recursive: true, force: true });
     }
     return rows;
   },

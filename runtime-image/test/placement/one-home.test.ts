@@ -124,6 +124,7 @@ describe('state placement: every namespace has one owner pod (glass up, 3 runtim
     assert.equal(counts.length, 3);
     const ratio = Math.max(...counts) / (1000 / 3);
     assert.ok(ratio <= 1.15, `carts per pod ${counts.join('/')}: max/mean ${ratio.toFixed(3)}`);
+    console.log(`      (carts per pod ${counts.join('/')}, max/mean ${ratio.toFixed(3)})`);
     await inParallel(users, 32, async (user) => {
       const list = await call(router, '/invoke/cart/list', {
         method: 'POST',

@@ -31,6 +31,10 @@ export const RuntimeConfig = z.object({
   redis: RedisSettings.optional(),
   /** How long an Idempotency-Key's response is replayed (default 24 h). */
   idempotencyTtlSeconds: z.coerce.number().int().min(1).max(31_536_000).optional(),
+  /** Bytes of `durability: local` Idempotency-Key records kept (ADR 0080). */
+  idempotencyBudgetBytes: z.coerce.number().int().min(0).optional(),
+  /** The largest response stored for an Idempotency-Key; larger ones answer unstored. */
+  idempotencyMaxResponseBytes: z.coerce.number().int().min(0).optional(),
   /** TEST ONLY: SIGKILL self after committing this Idempotency-Key, before answering. */
   testCrashAfterCommitOf: z.string().min(1).optional(),
 });

@@ -61,13 +61,14 @@ export class GlassRuntime {
   constructor(options: RuntimeOptions) {
     this.log = options.log;
     this.metrics = new RuntimeMetrics(() => this.pool.workerCount);
+    this.idempotency = options.idempotency ?? DEFAULT_IDEMPOTENCY;
     this.store = new TieredStore({
       local: new LocalTier(),
       global: options.global,
       bootId: this.bootId,
       registry: this.metrics.registry,
+      idempotencyBudgetBytes: this.idempotency.budgetBytes,
     });
-    this.idempotency = options.idempotency ?? DEFAULT_IDEMPOTENCY;
     this.pool = new WorkerPool({
       size: options.workers,
       maxSpares: Math.max(2, options.workers),

@@ -5,7 +5,11 @@ import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { createRequestHandler } from '../http/app.js';
 import { GlobalTier } from '../state/global-tier.js';
-import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../state/idempotency.js';
+import {
+  DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
+  DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES,
+  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+} from '../state/idempotency.js';
 import { GlassRuntime, type RuntimeOptions } from './glass-runtime.js';
 
 export interface RunningRuntime {
@@ -37,6 +41,8 @@ export async function serveRuntime(
   if (global) log.info({ endpoint: global.endpoint }, 'global state on Redis');
   const idempotency = {
     ttlMs: (config.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000,
+    budgetBytes: config.idempotencyBudgetBytes ?? DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
+    maxResponseBytes: config.idempotencyMaxResponseBytes ?? DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES,
     ...(config.testCrashAfterCommitOf ? { crashAfterCommitOf: config.testCrashAfterCommitOf } : {}),
   };
   const runtime = new GlassRuntime({

@@ -5,6 +5,7 @@ import type { KeyExtractor } from './keys.js';
 import type { RouterMetrics } from './metrics.js';
 import type { PodTable } from './pods.js';
 import { endToEnd, type UpstreamProxy } from './proxy.js';
+import { carriesIdempotencyKey } from '../state/idempotency.js';
 
 export interface RouterHandlerDeps {
   table: PodTable;
@@ -167,7 +168,7 @@ async function forward(
       path: view.url,
       headers: upstreamHeaders(req, deps.keys.clientIp(view)),
       body,
-      idempotent: req.headers['idempotency-key'] !== undefined,
+      idempotent: carriesIdempotencyKey(req.headers['idempotency-key']),
     },
     key?.value,
     res,

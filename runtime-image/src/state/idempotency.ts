@@ -49,6 +49,19 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
   return header;
 }
 
+/**
+ * Whether a request carries a usable key, as the runtime will read it: the router retries a
+ * request that reached a pod only then (ADR 23). An empty or malformed header is no key to
+ * the runtime (absent, or a 400), so a retry would run the request a second time.
+ */
+export function carriesIdempotencyKey(header: string | string[] | undefined): boolean {
+  try {
+    return parseIdempotencyKey(Array.isArray(header) ? header[0] : header) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** Identifies a request by what it asks for: Faaslet, export, arguments and body. */
 export function fingerprintOf(
   faaslet: string,

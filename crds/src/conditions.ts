@@ -11,6 +11,8 @@ export const Reason = {
   InvalidModule: 'InvalidModule',
   ModuleNotFound: 'ModuleNotFound',
   DigestMismatch: 'DigestMismatch',
+  /** The module at spec.module.url is over the operator's byte cap (ADR 0081). */
+  ModuleTooLarge: 'ModuleTooLarge',
   ClusterNotFound: 'ClusterNotFound',
   Reconciling: 'Reconciling',
 } as const;

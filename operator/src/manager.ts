@@ -14,6 +14,7 @@ import { LeaderElection } from './leader/lease.js';
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue/workqueue.js';
 import { EventRecorder } from './status/events.js';
+import { DEFAULT_MODULE_FETCH_POLICY } from '@glass/runtime/module-bytes';
 
 interface Controller {
   name: string;
@@ -48,7 +49,11 @@ export class Manager {
     this.informers = informers.all;
     const reader = new CachedReader(kube, informers.caches);
     const clusters = new GlassClusterReconciler(kube, events, reader);
-    const faaslets = new FaasletReconciler(kube, events, reader);
+    const faaslets = new FaasletReconciler(kube, events, reader, undefined, {
+      ...DEFAULT_MODULE_FETCH_POLICY,
+      allowCidrs: config.moduleFetchAllowCidrs,
+      maxBytes: config.moduleFetchMaxBytes,
+    });
     this.controllers = [
       {
         name: 'glasscluster',

@@ -12,6 +12,8 @@ export async function startManager(kubeconfig: string): Promise<Manager> {
     healthHost: '127.0.0.1',
     leaderElect: false,
     logLevel: process.env.GLASS_TEST_LOG ?? 'silent',
+    // Test module servers listen on loopback, which is refused unless allowed (ADR 0081).
+    moduleFetchAllowCidrs: ['127.0.0.0/8'],
   });
   const manager = new Manager(
     Object.freeze(config),

@@ -1,6 +1,12 @@
 import { DnsLabel } from '@glass/crds';
 import { z } from 'zod';
+import { isCidr } from '../runtime/module-fetch.js';
 import { RedisSettings } from '../state/redis-config.js';
+
+/** An IPv4 or IPv6 range, `address/prefix`. */
+export const Cidr = z
+  .string()
+  .refine(isCidr, { message: 'must be a CIDR range like 127.0.0.0/8 or ::1/128' });
 
 /** `--cluster`: serve the Faaslets of a GlassCluster, watched in Kubernetes. */
 export const KubernetesSettings = z.object({
@@ -35,6 +41,10 @@ export const RuntimeConfig = z.object({
   idempotencyBudgetBytes: z.coerce.number().int().min(0).optional(),
   /** The largest response stored for an Idempotency-Key; larger ones answer unstored. */
   idempotencyMaxResponseBytes: z.coerce.number().int().min(0).optional(),
+  /** Loopback/private ranges spec.module.url may be fetched from (ADR 0081); default none. */
+  moduleFetchAllowCidrs: z.array(Cidr).optional(),
+  /** The largest module fetched from a URL. */
+  moduleFetchMaxBytes: z.coerce.number().int().min(1).optional(),
   /** TEST ONLY: SIGKILL self after committing this Idempotency-Key, before answering. */
   testCrashAfterCommitOf: z.string().min(1).optional(),
 });

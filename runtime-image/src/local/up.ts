@@ -53,6 +53,11 @@ function runtimeArgs(flags: UpFlags, faaslets: string[], port: number): string[]
     flags.runtimeLogLevel,
     ...(flags.workers === undefined ? [] : ['--workers', String(flags.workers)]),
     ...(flags.redis === undefined ? [] : ['--redis', flags.redis]),
+    // Local mode runs on one machine: a module served on it is the point, not an attack.
+    '--module-fetch-allow-cidr',
+    '127.0.0.0/8',
+    '--module-fetch-allow-cidr',
+    '::1/128',
     '--faaslets',
     ...faaslets,
   ];

@@ -11,6 +11,7 @@ import {
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
 } from '../state/idempotency.js';
 import { GlassRuntime, type RuntimeOptions } from './glass-runtime.js';
+import { DEFAULT_MODULE_FETCH_POLICY } from './module-fetch.js';
 
 export interface RunningRuntime {
   runtime: GlassRuntime;
@@ -27,6 +28,24 @@ export function describeProblem(p: ManifestProblem): string {
   return `${where}${p.name ? `: ${p.name}` : ''}: ${p.message}`;
 }
 
+/** The flags' Idempotency-Key and module-fetch policies, defaults filled in. */
+function policiesOf(config: RuntimeConfig): Pick<RuntimeOptions, 'idempotency' | 'moduleFetch'> {
+  return {
+    idempotency: {
+      ttlMs: (config.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000,
+      budgetBytes: config.idempotencyBudgetBytes ?? DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
+      maxResponseBytes:
+        config.idempotencyMaxResponseBytes ?? DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES,
+      ...(config.testCrashAfterCommitOf && { crashAfterCommitOf: config.testCrashAfterCommitOf }),
+    },
+    moduleFetch: {
+      ...DEFAULT_MODULE_FETCH_POLICY,
+      allowCidrs: config.moduleFetchAllowCidrs ?? [],
+      maxBytes: config.moduleFetchMaxBytes ?? DEFAULT_MODULE_FETCH_POLICY.maxBytes,
+    },
+  };
+}
+
 /**
  * Starts a runtime pod: workers, HTTP, the Faaslets in files, then (--cluster) the watch of a
  * GlassCluster's Faaslets; `/ready` turns true once all of them were loaded (or refused).
@@ -39,17 +58,11 @@ export async function serveRuntime(
   // Redis first: an unreachable or refusing Redis ends startup with a clear message.
   const global = config.redis ? await GlobalTier.connect(config.redis, log) : undefined;
   if (global) log.info({ endpoint: global.endpoint }, 'global state on Redis');
-  const idempotency = {
-    ttlMs: (config.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000,
-    budgetBytes: config.idempotencyBudgetBytes ?? DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
-    maxResponseBytes: config.idempotencyMaxResponseBytes ?? DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES,
-    ...(config.testCrashAfterCommitOf ? { crashAfterCommitOf: config.testCrashAfterCommitOf } : {}),
-  };
   const runtime = new GlassRuntime({
     workers: config.workers,
     log,
     ...(global ? { global } : {}),
-    idempotency,
+    ...policiesOf(config),
     ...tuning,
   });
   // Bad Kubernetes credentials end startup here, before anything listens.

@@ -23,6 +23,15 @@ function redisEnv(cluster: GlassCluster): Record<string, unknown>[] {
   return [];
 }
 
+/**
+ * The runtime's Redis key prefix: `glass.<namespace>.<cluster>` (ADR 0082). Two GlassClusters
+ * sharing a Redis then never share keys, even with the same Faaslet state namespaces. A
+ * Kubernetes namespace is a DNS label, which holds no dot, so the prefix reads one way only.
+ */
+export function redisKeyPrefix(cluster: GlassCluster): string {
+  return `glass.${cluster.metadata.namespace ?? 'default'}.${cluster.metadata.name}`;
+}
+
 export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown> {
   const { spec } = cluster;
   const env = [
@@ -40,6 +49,9 @@ export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown
     String(spec.workers),
     '--cluster',
     cluster.metadata.name,
+    ...(env.some((e) => e.name === 'GLASS_REDIS_URL')
+      ? ['--redis-key-prefix', redisKeyPrefix(cluster)]
+      : []),
   ];
   return glassDeployment(cluster, 'runtime', {
     replicas: spec.replicas,

@@ -48,7 +48,9 @@ const SCENARIO_EXPECTATIONS: Record<string, Scenario['expect']> = {
     { kind: 'GlassCluster', name: 'glass', present: true },
     { kind: 'Role', name: 'glass-operator-leader-election', present: true },
     { kind: 'Deployment', name: 'glass-state', present: false },
-    { kind: 'NetworkPolicy', name: 'glass-runtime', present: false },
+    // Security by default (ADR 83): runtime pods are not reachable from the whole cluster.
+    { kind: 'NetworkPolicy', name: 'glass-runtime', present: true },
+    { kind: 'NetworkPolicy', name: 'glass-router', present: true },
   ],
   'redis-networkpolicy-values.yaml': [
     { kind: 'GlassCluster', name: 'glass', present: true },
@@ -100,6 +102,42 @@ describe('the Helm chart (charts/glass)', function () {
     const doc = parseDocument(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
     assert.ok(isMap(doc.contents));
     assert.deepEqual(undocumentedValues(doc.contents, '', doc.commentBefore), []);
+  });
+
+  it('by default lets only the router, the operator and Prometheus reach the runtime pods', async function () {
+    const docs = parseDocs(await chart.helmOk(['template', RELEASE, CHART]));
+    const policy = docs.find(
+      (d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'glass-runtime',
+    );
+    assert.ok(policy, 'a NetworkPolicy for the runtime pods');
+    const spec = policy.spec as { policyTypes: string[]; ingress: { from: unknown[] }[] };
+    assert.deepEqual(spec.policyTypes, ['Ingress']);
+    assert.deepEqual(
+      spec.ingress.flatMap((rule) => rule.from),
+      [
+        {
+          podSelector: {
+            matchLabels: {
+              'app.kubernetes.io/managed-by': 'glass-operator',
+              'app.kubernetes.io/component': 'router',
+            },
+          },
+        },
+        {
+          podSelector: {
+            matchLabels: {
+              'app.kubernetes.io/name': 'glass',
+              'app.kubernetes.io/instance': RELEASE,
+              'app.kubernetes.io/component': 'operator',
+            },
+          },
+        },
+        {
+          namespaceSelector: {},
+          podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+        },
+      ],
+    );
   });
 
   it('carries the generated CRDs in its crds/ folder, byte for byte', async function () {

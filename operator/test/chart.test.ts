@@ -140,6 +140,45 @@ describe('the Helm chart (charts/glass)', function () {
     );
   });
 
+  it('with redis.enabled, the Redis requires a generated password that the cluster reads from a Secret', async function () {
+    const render = async (): Promise<Manifest[]> =>
+      parseDocs(await chart.helmOk(['template', RELEASE, CHART, '--set', 'redis.enabled=true']));
+    const docs = await render();
+    const secret = docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'glass-state-auth');
+    assert.ok(secret, 'a Secret with the Redis password');
+    const data = secret.data as Record<string, string>;
+    const password = Buffer.from(data.password ?? '', 'base64').toString();
+    assert.match(password, /^[A-Za-z0-9]{40}$/);
+    assert.equal(
+      Buffer.from(data.url ?? '', 'base64').toString(),
+      `redis://:${password}@glass-state.default.svc:6379`,
+    );
+    const redis = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'glass-state');
+    const container = (
+      redis?.spec as { template: { spec: { containers: { args: string[]; env: unknown[] }[] } } }
+    ).template.spec.containers[0];
+    assert.deepEqual(container?.args.slice(0, 2), ['--requirepass', '$(REDIS_PASSWORD)']);
+    assert.deepEqual(container?.env, [
+      {
+        name: 'REDIS_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'glass-state-auth', key: 'password' } },
+      },
+    ]);
+    const cluster = docs.find((d) => d.kind === 'GlassCluster');
+    assert.deepEqual((cluster?.spec as { state: unknown }).state, {
+      redis: { secretRef: { name: 'glass-state-auth', key: 'url' } },
+    });
+    // No password in any manifest but the Secret's.
+    const others = docs.filter((d) => d !== secret);
+    assert.ok(
+      !JSON.stringify(others).includes(password),
+      'the password appears outside its Secret',
+    );
+    // Each render without a cluster makes its own: none is baked into the chart.
+    const again = (await render()).find((d) => d.metadata.name === 'glass-state-auth');
+    assert.notEqual((again?.data as Record<string, string>).password, data.password);
+  });
+
   it('carries the generated CRDs in its crds/ folder, byte for byte', async function () {
     for (const file of CRD_FILES) {
       assert.equal(

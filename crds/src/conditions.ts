@@ -35,6 +35,8 @@ export const GlassClusterReason = {
   PodsUnavailable: 'PodsUnavailable',
   /** Degraded=True: the API server refused a child (or could not be reached). */
   ApplyFailed: 'ApplyFailed',
+  /** Every condition: spec.image is not in the operator's allowed images (ADR 0085). */
+  ImageNotAllowed: 'ImageNotAllowed',
   /** Degraded=False. */
   AsExpected: 'AsExpected',
 } as const;

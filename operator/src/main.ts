@@ -27,6 +27,12 @@ const program: Command = new Command('glass-operator')
   .option('--concurrency <n>', 'reconciles at once per controller', '4')
   .option('--log-level <level>', 'debug, info, warn, error or silent', 'info')
   .option(
+    '--allowed-image <image>',
+    'an image (with tag or digest) or a repository (any tag) a GlassCluster may run; repeatable; none given: any image',
+    (value: string, previous: string[]) => [...previous, value],
+    [],
+  )
+  .option(
     '--module-fetch-allow-cidr <cidr>',
     'a loopback, link-local or private range spec.module.url may be fetched from (repeatable; default none)',
     (value: string, previous: string[]) => [...previous, value],
@@ -38,9 +44,10 @@ const program: Command = new Command('glass-operator')
     String(64 * 1024 * 1024),
   )
   .action(async (flags: Record<string, unknown>) => {
-    const { moduleFetchAllowCidr, ...rest } = flags;
+    const { moduleFetchAllowCidr, allowedImage, ...rest } = flags;
     const parsed = OperatorConfig.safeParse({
       ...rest,
+      allowedImages: allowedImage,
       moduleFetchAllowCidrs: moduleFetchAllowCidr,
       identity: flags.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
       leaseNamespace: flags.leaseNamespace ?? process.env.POD_NAMESPACE,

@@ -48,7 +48,16 @@ export class Manager {
     const informers = buildInformers(kubeConfig, queues, log);
     this.informers = informers.all;
     const reader = new CachedReader(kube, informers.caches);
-    const clusters = new GlassClusterReconciler(kube, events, reader);
+    if (config.allowedImages.length === 0) {
+      log.warn('no --allowed-image: a GlassCluster may run any image (see docs/adr/0085)');
+    }
+    const clusters = new GlassClusterReconciler(
+      kube,
+      events,
+      reader,
+      undefined,
+      config.allowedImages,
+    );
     const faaslets = new FaasletReconciler(kube, events, reader, undefined, {
       ...DEFAULT_MODULE_FETCH_POLICY,
       allowCidrs: config.moduleFetchAllowCidrs,

@@ -157,8 +157,9 @@ describe('the Helm chart (charts/glass)', function () {
     const container = (
       redis?.spec as { template: { spec: { containers: { args: string[]; env: unknown[] }[] } } }
     ).template.spec.containers[0];
-    assert.deepEqual(container?.args.slice(0, 2), ['--requirepass', '$(REDIS_PASSWORD)']);
-    assert.deepEqual(container?.env, [
+    assert.ok(container, 'a Redis container');
+    assert.deepEqual(container.args.slice(0, 2), ['--requirepass', '$(REDIS_PASSWORD)']);
+    assert.deepEqual(container.env, [
       {
         name: 'REDIS_PASSWORD',
         valueFrom: { secretKeyRef: { name: 'glass-state-auth', key: 'password' } },
@@ -177,6 +178,29 @@ describe('the Helm chart (charts/glass)', function () {
     // Each render without a cluster makes its own: none is baked into the chart.
     const again = (await render()).find((d) => d.metadata.name === 'glass-state-auth');
     assert.notEqual((again?.data as Record<string, string>).password, data.password);
+  });
+
+  it('has the operator allow its own image, and the listed ones, to GlassClusters', async function () {
+    const argsOf = async (...set: string[]): Promise<string[]> => {
+      const docs = parseDocs(await chart.helmOk(['template', RELEASE, CHART, ...set]));
+      const operator = docs.find(
+        (d) => d.kind === 'Deployment' && d.metadata.name === 'glass-operator',
+      );
+      const spec = operator?.spec as { template: { spec: { containers: { args: string[] }[] } } };
+      return (spec.template.spec.containers[0]?.args ?? []).filter((a) =>
+        a.startsWith('--allowed-image='),
+      );
+    };
+    assert.deepEqual(await argsOf(), ['--allowed-image=glass:0.1.0']);
+    assert.deepEqual(
+      await argsOf(
+        '--set',
+        'image.repository=r.example/glass',
+        '--set',
+        'operator.allowedImages={r.example/other}',
+      ),
+      ['--allowed-image=r.example/glass:0.1.0', '--allowed-image=r.example/other'],
+    );
   });
 
   it('carries the generated CRDs in its crds/ folder, byte for byte', async function () {

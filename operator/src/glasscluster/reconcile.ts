@@ -4,6 +4,7 @@ import {
   describeZodError,
   GLASS_CLUSTER_KIND,
   GlassCluster,
+  GlassClusterReason,
   type Condition,
 } from '@glass/crds';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -16,6 +17,7 @@ import {
   setCondition,
   type ConditionInput,
 } from '../status/conditions.js';
+import { imageAllowed } from './image-policy.js';
 import { CHILD_KINDS, desiredChildren } from './resources/index.js';
 import { CLUSTER_LABEL, MANAGED_BY, names } from './resources/meta.js';
 import { applyFailed, clusterConditions, invalidSpec, type DeploymentState } from './status.js';
@@ -39,6 +41,8 @@ export class GlassClusterReconciler {
     /** Where the GlassCluster is read from: the informer's cache in the manager. */
     private readonly reader: Reader = kube,
     private readonly now: () => Date = () => new Date(),
+    /** The images a GlassCluster may run; empty allows any (ADR 0085). */
+    private readonly allowedImages: readonly string[] = [],
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<void> {
@@ -53,6 +57,14 @@ export class GlassClusterReconciler {
       return;
     }
     const cluster = parsed.data;
+    if (!imageAllowed(cluster.spec.image, this.allowedImages)) {
+      // Terminal until the spec (or the operator's list) changes; nothing is applied.
+      const message = `spec.image ${cluster.spec.image} is not among the images this operator allows`;
+      await this.writeStatus(raw, {
+        conditions: this.conditions(raw, invalidSpec(message, GlassClusterReason.ImageNotAllowed)),
+      });
+      return;
+    }
     const applied = await this.applyAll(raw, desiredChildren(cluster));
     await this.deleteUndesired(cluster, new Set(applied.keys()));
     await this.writeStatus(raw, this.status(cluster, raw, applied));

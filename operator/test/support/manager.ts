@@ -4,8 +4,12 @@ import { pino } from 'pino';
 import { OperatorConfig } from '../../src/config.js';
 import { Manager } from '../../src/manager.js';
 
-export async function startManager(kubeconfig: string): Promise<Manager> {
+export async function startManager(
+  kubeconfig: string,
+  options: { allowedImages?: string[] } = {},
+): Promise<Manager> {
   const config = OperatorConfig.parse({
+    ...options,
     kubeconfig,
     identity: 'in-process-test',
     healthPort: 0,

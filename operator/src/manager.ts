@@ -51,13 +51,13 @@ export class Manager {
     if (config.allowedImages.length === 0) {
       log.warn('no --allowed-image: a GlassCluster may run any image (see docs/adr/0085)');
     }
-    const clusters = new GlassClusterReconciler(
-      kube,
-      events,
-      reader,
-      undefined,
-      config.allowedImages,
-    );
+    const clusters = new GlassClusterReconciler(kube, events, reader, undefined, {
+      allowedImages: config.allowedImages,
+      runtimePods: {
+        moduleFetchAllowCidrs: config.moduleFetchAllowCidrs,
+        moduleFetchMaxBytes: config.moduleFetchMaxBytes,
+      },
+    });
     const faaslets = new FaasletReconciler(kube, events, reader, undefined, {
       ...DEFAULT_MODULE_FETCH_POLICY,
       allowCidrs: config.moduleFetchAllowCidrs,

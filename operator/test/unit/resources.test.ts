@@ -340,6 +340,29 @@ describe('the GlassCluster resource builders', function () {
     });
   }
 
+  it("passes the operator's module-fetch rules on to the runtime pods, which fetch URL modules too", function () {
+    const args = at(
+      child(
+        desiredChildren(cluster(), {
+          moduleFetchAllowCidrs: ['10.0.0.0/8', 'fd00::/8'],
+          moduleFetchMaxBytes: 1024,
+        }),
+        'Deployment',
+        'demo-runtime',
+      ),
+      ...['spec', 'template', 'spec', 'containers', 0, 'args'],
+    ) as string[];
+    assert.deepEqual(args.slice(args.indexOf('--module-fetch-allow-cidr')), [
+      '--module-fetch-allow-cidr',
+      '10.0.0.0/8',
+      '--module-fetch-allow-cidr',
+      'fd00::/8',
+      '--module-fetch-max-bytes',
+      '1024',
+    ]);
+    assert.ok(!argsOf(cluster()).includes('--module-fetch-allow-cidr'), 'none by default');
+  });
+
   it('Redis keys: no prefix flag without Redis', function () {
     assert.equal(prefixOf(cluster()), undefined);
   });

@@ -32,7 +32,28 @@ export function redisKeyPrefix(cluster: GlassCluster): string {
   return `glass.${cluster.metadata.namespace ?? 'default'}.${cluster.metadata.name}`;
 }
 
-export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown> {
+/** What the operator's own flags pass on to the runtime pods it makes. */
+export interface RuntimePodOptions {
+  /** Ranges spec.module.url may point to, as the operator allows them (ADR 0081). */
+  moduleFetchAllowCidrs?: readonly string[];
+  /** The largest module the pods fetch from a URL. */
+  moduleFetchMaxBytes?: number;
+}
+
+/** The runtime's module-fetch flags: the pods fetch URL modules too, under the same rules. */
+function moduleFetchArgs(options: RuntimePodOptions): string[] {
+  return [
+    ...(options.moduleFetchAllowCidrs ?? []).flatMap((cidr) => ['--module-fetch-allow-cidr', cidr]),
+    ...(options.moduleFetchMaxBytes === undefined
+      ? []
+      : ['--module-fetch-max-bytes', String(options.moduleFetchMaxBytes)]),
+  ];
+}
+
+export function runtimeDeployment(
+  cluster: GlassCluster,
+  options: RuntimePodOptions = {},
+): Record<string, unknown> {
   const { spec } = cluster;
   const env = [
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -52,6 +73,7 @@ export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown
     ...(env.some((e) => e.name === 'GLASS_REDIS_URL')
       ? ['--redis-key-prefix', redisKeyPrefix(cluster)]
       : []),
+    ...moduleFetchArgs(options),
   ];
   return glassDeployment(cluster, 'runtime', {
     replicas: spec.replicas,

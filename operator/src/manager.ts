@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.js';
 import { buildInformers } from './controllers.js';
 import { FaasletReconciler } from './faaslet/reconcile.js';
-import { GlassClusterReconciler } from './glasscluster/reconcile.js';
+import { GlassClusterReconciler, type ClusterPolicy } from './glasscluster/reconcile.js';
 import { loadKubeConfig } from '@glass/runtime/kube-config';
 import { Kube, reuseConnections, StaleReadError } from './kube/client.js';
 import { CachedReader } from './kube/reader.js';
@@ -27,6 +27,17 @@ interface Controller {
  * reconcilers only while this replica holds the Lease. /healthz, /readyz (informers synced)
  * and /metrics are served by every replica.
  */
+/** What the operator's flags impose on every GlassCluster it reconciles. */
+export function clusterPolicyOf(config: OperatorConfig): ClusterPolicy {
+  return {
+    allowedImages: config.allowedImages,
+    runtimePods: {
+      moduleFetchAllowCidrs: config.moduleFetchAllowCidrs,
+      moduleFetchMaxBytes: config.moduleFetchMaxBytes,
+    },
+  };
+}
+
 export class Manager {
   private readonly informers: ResilientInformer<KubernetesObject>[];
   private readonly controllers: Controller[];
@@ -51,13 +62,13 @@ export class Manager {
     if (config.allowedImages.length === 0) {
       log.warn('no --allowed-image: a GlassCluster may run any image (see docs/adr/0085)');
     }
-    const clusters = new GlassClusterReconciler(kube, events, reader, undefined, {
-      allowedImages: config.allowedImages,
-      runtimePods: {
-        moduleFetchAllowCidrs: config.moduleFetchAllowCidrs,
-        moduleFetchMaxBytes: config.moduleFetchMaxBytes,
-      },
-    });
+    const clusters = new GlassClusterReconciler(
+      kube,
+      events,
+      reader,
+      undefined,
+      clusterPolicyOf(config),
+    );
     const faaslets = new FaasletReconciler(kube, events, reader, undefined, {
       ...DEFAULT_MODULE_FETCH_POLICY,
       allowCidrs: config.moduleFetchAllowCidrs,

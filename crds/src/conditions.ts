@@ -11,6 +11,8 @@ export const Reason = {
   InvalidModule: 'InvalidModule',
   ModuleNotFound: 'ModuleNotFound',
   DigestMismatch: 'DigestMismatch',
+  /** The module at spec.module.url is over the operator's byte cap (ADR 0081). */
+  ModuleTooLarge: 'ModuleTooLarge',
   ClusterNotFound: 'ClusterNotFound',
   Reconciling: 'Reconciling',
 } as const;
@@ -33,6 +35,8 @@ export const GlassClusterReason = {
   PodsUnavailable: 'PodsUnavailable',
   /** Degraded=True: the API server refused a child (or could not be reached). */
   ApplyFailed: 'ApplyFailed',
+  /** Every condition: spec.image is not in the operator's allowed images (ADR 0085). */
+  ImageNotAllowed: 'ImageNotAllowed',
   /** Degraded=False. */
   AsExpected: 'AsExpected',
 } as const;

@@ -26,9 +26,29 @@ const program: Command = new Command('glass-operator')
   .option('--retry-period-ms <ms>', 'how often the leader renews and the others try', '2000')
   .option('--concurrency <n>', 'reconciles at once per controller', '4')
   .option('--log-level <level>', 'debug, info, warn, error or silent', 'info')
+  .option(
+    '--allowed-image <image>',
+    'an image (with tag or digest) or a repository (any tag) a GlassCluster may run; repeatable; none given: any image',
+    (value: string, previous: string[]) => [...previous, value],
+    [],
+  )
+  .option(
+    '--module-fetch-allow-cidr <cidr>',
+    'a loopback, link-local or private range spec.module.url may be fetched from (repeatable; default none)',
+    (value: string, previous: string[]) => [...previous, value],
+    [],
+  )
+  .option(
+    '--module-fetch-max-bytes <n>',
+    'largest module fetched from a URL',
+    String(64 * 1024 * 1024),
+  )
   .action(async (flags: Record<string, unknown>) => {
+    const { moduleFetchAllowCidr, allowedImage, ...rest } = flags;
     const parsed = OperatorConfig.safeParse({
-      ...flags,
+      ...rest,
+      allowedImages: allowedImage,
+      moduleFetchAllowCidrs: moduleFetchAllowCidr,
       identity: flags.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
       leaseNamespace: flags.leaseNamespace ?? process.env.POD_NAMESPACE,
     });

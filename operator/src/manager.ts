@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.js';
 import { buildInformers } from './controllers.js';
 import { FaasletReconciler } from './faaslet/reconcile.js';
-import { GlassClusterReconciler } from './glasscluster/reconcile.js';
+import { GlassClusterReconciler, type ClusterPolicy } from './glasscluster/reconcile.js';
 import { loadKubeConfig } from '@glass/runtime/kube-config';
 import { Kube, reuseConnections, StaleReadError } from './kube/client.js';
 import { CachedReader } from './kube/reader.js';
@@ -14,6 +14,7 @@ import { LeaderElection } from './leader/lease.js';
 import { OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue/workqueue.js';
 import { EventRecorder } from './status/events.js';
+import { DEFAULT_MODULE_FETCH_POLICY } from '@glass/runtime/module-bytes';
 
 interface Controller {
   name: string;
@@ -26,6 +27,17 @@ interface Controller {
  * reconcilers only while this replica holds the Lease. /healthz, /readyz (informers synced)
  * and /metrics are served by every replica.
  */
+/** What the operator's flags impose on every GlassCluster it reconciles. */
+export function clusterPolicyOf(config: OperatorConfig): ClusterPolicy {
+  return {
+    allowedImages: config.allowedImages,
+    runtimePods: {
+      moduleFetchAllowCidrs: config.moduleFetchAllowCidrs,
+      moduleFetchMaxBytes: config.moduleFetchMaxBytes,
+    },
+  };
+}
+
 export class Manager {
   private readonly informers: ResilientInformer<KubernetesObject>[];
   private readonly controllers: Controller[];
@@ -47,8 +59,21 @@ export class Manager {
     const informers = buildInformers(kubeConfig, queues, log);
     this.informers = informers.all;
     const reader = new CachedReader(kube, informers.caches);
-    const clusters = new GlassClusterReconciler(kube, events, reader);
-    const faaslets = new FaasletReconciler(kube, events, reader);
+    if (config.allowedImages.length === 0) {
+      log.warn('no --allowed-image: a GlassCluster may run any image (see docs/adr/0085)');
+    }
+    const clusters = new GlassClusterReconciler(
+      kube,
+      events,
+      reader,
+      undefined,
+      clusterPolicyOf(config),
+    );
+    const faaslets = new FaasletReconciler(kube, events, reader, undefined, {
+      ...DEFAULT_MODULE_FETCH_POLICY,
+      allowCidrs: config.moduleFetchAllowCidrs,
+      maxBytes: config.moduleFetchMaxBytes,
+    });
     this.controllers = [
       {
         name: 'glasscluster',

@@ -48,7 +48,9 @@ const SCENARIO_EXPECTATIONS: Record<string, Scenario['expect']> = {
     { kind: 'GlassCluster', name: 'glass', present: true },
     { kind: 'Role', name: 'glass-operator-leader-election', present: true },
     { kind: 'Deployment', name: 'glass-state', present: false },
-    { kind: 'NetworkPolicy', name: 'glass-runtime', present: false },
+    // Security by default (ADR 83): runtime pods are not reachable from the whole cluster.
+    { kind: 'NetworkPolicy', name: 'glass-runtime', present: true },
+    { kind: 'NetworkPolicy', name: 'glass-router', present: true },
   ],
   'redis-networkpolicy-values.yaml': [
     { kind: 'GlassCluster', name: 'glass', present: true },
@@ -100,6 +102,105 @@ describe('the Helm chart (charts/glass)', function () {
     const doc = parseDocument(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
     assert.ok(isMap(doc.contents));
     assert.deepEqual(undocumentedValues(doc.contents, '', doc.commentBefore), []);
+  });
+
+  it('by default lets only the router, the operator and Prometheus reach the runtime pods', async function () {
+    const docs = parseDocs(await chart.helmOk(['template', RELEASE, CHART]));
+    const policy = docs.find(
+      (d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'glass-runtime',
+    );
+    assert.ok(policy, 'a NetworkPolicy for the runtime pods');
+    const spec = policy.spec as { policyTypes: string[]; ingress: { from: unknown[] }[] };
+    assert.deepEqual(spec.policyTypes, ['Ingress']);
+    assert.deepEqual(
+      spec.ingress.flatMap((rule) => rule.from),
+      [
+        {
+          podSelector: {
+            matchLabels: {
+              'app.kubernetes.io/managed-by': 'glass-operator',
+              'app.kubernetes.io/component': 'router',
+            },
+          },
+        },
+        {
+          podSelector: {
+            matchLabels: {
+              'app.kubernetes.io/name': 'glass',
+              'app.kubernetes.io/instance': RELEASE,
+              'app.kubernetes.io/component': 'operator',
+            },
+          },
+        },
+        {
+          namespaceSelector: {},
+          podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+        },
+      ],
+    );
+  });
+
+  it('with redis.enabled, the Redis requires a generated password that the cluster reads from a Secret', async function () {
+    const render = async (): Promise<Manifest[]> =>
+      parseDocs(await chart.helmOk(['template', RELEASE, CHART, '--set', 'redis.enabled=true']));
+    const docs = await render();
+    const secret = docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'glass-state-auth');
+    assert.ok(secret, 'a Secret with the Redis password');
+    const data = secret.data as Record<string, string>;
+    const password = Buffer.from(data.password ?? '', 'base64').toString();
+    assert.match(password, /^[A-Za-z0-9]{40}$/);
+    assert.equal(
+      Buffer.from(data.url ?? '', 'base64').toString(),
+      `redis://:${password}@glass-state.default.svc:6379`,
+    );
+    const redis = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'glass-state');
+    const container = (
+      redis?.spec as { template: { spec: { containers: { args: string[]; env: unknown[] }[] } } }
+    ).template.spec.containers[0];
+    assert.ok(container, 'a Redis container');
+    assert.deepEqual(container.args.slice(0, 2), ['--requirepass', '$(REDIS_PASSWORD)']);
+    assert.deepEqual(container.env, [
+      {
+        name: 'REDIS_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'glass-state-auth', key: 'password' } },
+      },
+    ]);
+    const cluster = docs.find((d) => d.kind === 'GlassCluster');
+    assert.deepEqual((cluster?.spec as { state: unknown }).state, {
+      redis: { secretRef: { name: 'glass-state-auth', key: 'url' } },
+    });
+    // No password in any manifest but the Secret's.
+    const others = docs.filter((d) => d !== secret);
+    assert.ok(
+      !JSON.stringify(others).includes(password),
+      'the password appears outside its Secret',
+    );
+    // Each render without a cluster makes its own: none is baked into the chart.
+    const again = (await render()).find((d) => d.metadata.name === 'glass-state-auth');
+    assert.notEqual((again?.data as Record<string, string>).password, data.password);
+  });
+
+  it('has the operator allow its own image, and the listed ones, to GlassClusters', async function () {
+    const argsOf = async (...set: string[]): Promise<string[]> => {
+      const docs = parseDocs(await chart.helmOk(['template', RELEASE, CHART, ...set]));
+      const operator = docs.find(
+        (d) => d.kind === 'Deployment' && d.metadata.name === 'glass-operator',
+      );
+      const spec = operator?.spec as { template: { spec: { containers: { args: string[] }[] } } };
+      return (spec.template.spec.containers[0]?.args ?? []).filter((a) =>
+        a.startsWith('--allowed-image='),
+      );
+    };
+    assert.deepEqual(await argsOf(), ['--allowed-image=glass:0.1.0']);
+    assert.deepEqual(
+      await argsOf(
+        '--set',
+        'image.repository=r.example/glass',
+        '--set',
+        'operator.allowedImages={r.example/other}',
+      ),
+      ['--allowed-image=r.example/glass:0.1.0', '--allowed-image=r.example/other'],
+    );
   });
 
   it('carries the generated CRDs in its crds/ folder, byte for byte', async function () {

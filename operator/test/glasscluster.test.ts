@@ -16,7 +16,7 @@ import {
 } from './support/control-plane.js';
 import { glassCluster, inNamespace, withSpec } from './support/fixtures.js';
 import { condition, TestKube, waitForCondition, type Obj } from './support/kube.js';
-import { startManager } from './support/manager.js';
+import { startManager, testClusterPolicy } from './support/manager.js';
 import { eventually } from './support/wait.js';
 
 /** Objects owned by a custom resource can wait ~30 s for the garbage collector's discovery. */
@@ -288,9 +288,13 @@ describe('GlassClusters on a real API server', function () {
   }
 
   it('already done, no writes: a forced re-reconcile changes neither the GlassCluster nor a child', async function () {
+    // The same policy as the manager's, or the two would fight over the runtime's args.
     const reconciler = new GlassClusterReconciler(
       new Kube(cp.kubeConfig),
       new EventRecorder(cp.kubeConfig, 'glass-operator', pino({ level: 'silent' })),
+      undefined,
+      undefined,
+      testClusterPolicy(),
     );
     // Let the controller-manager finish with the Deployments first: their status moves on its own.
     const versions = async () =>

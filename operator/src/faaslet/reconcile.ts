@@ -11,9 +11,13 @@ import {
 } from '@glass/crds';
 import { compileFaaslet, InvalidModuleError, sha256Hex } from '@glass/runtime/compile-faaslet';
 import {
+  DEFAULT_MODULE_FETCH_POLICY,
   DigestMismatchError,
+  ModuleFetchError,
   ModuleNotFoundError,
+  ModuleTooLargeError,
   resolveModuleBytes,
+  type ModuleFetchPolicy,
 } from '@glass/runtime/module-bytes';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
@@ -39,6 +43,7 @@ const MAX_CACHED = 1000;
 
 function reasonOf(error: unknown): string {
   if (error instanceof DigestMismatchError) return Reason.DigestMismatch;
+  if (error instanceof ModuleTooLargeError) return Reason.ModuleTooLarge;
   if (error instanceof ModuleNotFoundError) return Reason.ModuleNotFound;
   return Reason.InvalidModule;
 }
@@ -57,6 +62,8 @@ export class FaasletReconciler {
     /** Where objects are read from: the informers' caches in the manager, the server in tests. */
     private readonly reader: Reader = kube,
     private readonly now: () => Date = () => new Date(),
+    /** Which addresses spec.module.url may name and how much of it is read (ADR 0081). */
+    private readonly fetchPolicy: ModuleFetchPolicy = DEFAULT_MODULE_FETCH_POLICY,
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<void> {
@@ -106,7 +113,11 @@ export class FaasletReconciler {
     conditions.push(this.readiness(faaslet, module, cluster !== undefined, namespace));
     await this.writeStatus(raw, conditions, fields);
     // A URL that failed may answer later; a ConfigMap or cluster that appears wakes us by watch.
-    if (module instanceof ModuleNotFoundError && faaslet.spec.module.url) throw module;
+    if (module instanceof ModuleNotFoundError && faaslet.spec.module.url) {
+      // Retried with backoff; the operator's log gets what status may not say (ADR 0081).
+      const detail = module instanceof ModuleFetchError ? module.detail : module.message;
+      throw new Error(`fetching the module of Faaslet ${namespace}/${name}: ${detail}`);
+    }
   }
 
   private readiness(
@@ -157,7 +168,7 @@ export class FaasletReconciler {
         );
         if (configMap) configMaps.set(ref.name, configMap as unknown as ConfigMap);
       }
-      bytes = await resolveModuleBytes(faaslet, configMaps);
+      bytes = await resolveModuleBytes(faaslet, configMaps, this.fetchPolicy);
     } catch (error) {
       if (error instanceof InvalidModuleError) return error;
       throw error;

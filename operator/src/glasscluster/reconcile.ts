@@ -4,6 +4,7 @@ import {
   describeZodError,
   GLASS_CLUSTER_KIND,
   GlassCluster,
+  GlassClusterReason,
   type Condition,
 } from '@glass/crds';
 import type { KubernetesObject } from '@kubernetes/client-node';
@@ -16,9 +17,18 @@ import {
   setCondition,
   type ConditionInput,
 } from '../status/conditions.js';
-import { CHILD_KINDS, desiredChildren } from './resources/index.js';
+import { imageAllowed } from './image-policy.js';
+import { CHILD_KINDS, desiredChildren, type RuntimePodOptions } from './resources/index.js';
 import { CLUSTER_LABEL, MANAGED_BY, names } from './resources/meta.js';
 import { applyFailed, clusterConditions, invalidSpec, type DeploymentState } from './status.js';
+
+/** What the operator's flags impose on every GlassCluster. */
+export interface ClusterPolicy {
+  /** The images a GlassCluster may run; empty allows any (ADR 0085). */
+  allowedImages?: readonly string[];
+  /** Passed on to every runtime pod (module-fetch rules, ADR 0081). */
+  runtimePods?: RuntimePodOptions;
+}
 
 type Raw = KubernetesObject & { status?: Record<string, unknown> };
 
@@ -39,6 +49,7 @@ export class GlassClusterReconciler {
     /** Where the GlassCluster is read from: the informer's cache in the manager. */
     private readonly reader: Reader = kube,
     private readonly now: () => Date = () => new Date(),
+    private readonly policy: ClusterPolicy = {},
   ) {}
 
   async reconcile(namespace: string, name: string): Promise<void> {
@@ -53,7 +64,15 @@ export class GlassClusterReconciler {
       return;
     }
     const cluster = parsed.data;
-    const applied = await this.applyAll(raw, desiredChildren(cluster));
+    if (!imageAllowed(cluster.spec.image, this.policy.allowedImages ?? [])) {
+      // Terminal until the spec (or the operator's list) changes; nothing is applied.
+      const message = `spec.image ${cluster.spec.image} is not among the images this operator allows`;
+      await this.writeStatus(raw, {
+        conditions: this.conditions(raw, invalidSpec(message, GlassClusterReason.ImageNotAllowed)),
+      });
+      return;
+    }
+    const applied = await this.applyAll(raw, desiredChildren(cluster, this.policy.runtimePods));
     await this.deleteUndesired(cluster, new Set(applied.keys()));
     await this.writeStatus(raw, this.status(cluster, raw, applied));
   }

@@ -163,20 +163,13 @@ export function applyFailed(message: string): ConditionInput {
 }
 
 /** A spec the schema refuses: terminal until it changes, so every condition says so. */
-export function invalidSpec(message: string): ConditionInput[] {
+export function invalidSpec(
+  message: string,
+  reason: string = GlassClusterReason.InvalidSpec,
+): ConditionInput[] {
   return [
-    { type: ConditionType.Ready, status: 'False', reason: GlassClusterReason.InvalidSpec, message },
-    {
-      type: ConditionType.Progressing,
-      status: 'False',
-      reason: GlassClusterReason.InvalidSpec,
-      message,
-    },
-    {
-      type: ConditionType.Degraded,
-      status: 'True',
-      reason: GlassClusterReason.InvalidSpec,
-      message,
-    },
+    { type: ConditionType.Ready, status: 'False', reason, message },
+    { type: ConditionType.Progressing, status: 'False', reason, message },
+    { type: ConditionType.Degraded, status: 'True', reason, message },
   ];
 }

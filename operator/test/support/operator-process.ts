@@ -33,6 +33,8 @@ export async function startOperator(
   const args = [
     ...['--kubeconfig', kubeconfig, '--identity', identity],
     ...['--health-port', '0', '--health-host', '127.0.0.1', '--lease-namespace', 'default'],
+    // Test module servers listen on loopback, which is refused unless allowed (ADR 0081).
+    ...['--module-fetch-allow-cidr', '127.0.0.0/8'],
     ...['--log-level', 'info', ...extraArgs],
   ];
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

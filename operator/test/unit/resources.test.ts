@@ -318,6 +318,57 @@ describe('the GlassCluster resource builders', function () {
     });
   }
 
+  const argsOf = (c: GlassCluster): string[] =>
+    at(
+      child(desiredChildren(c), 'Deployment', `${c.metadata.name}-runtime`),
+      ...['spec', 'template', 'spec', 'containers', 0, 'args'],
+    ) as string[];
+  const prefixOf = (c: GlassCluster): string | undefined => {
+    const args = argsOf(c);
+    const at = args.indexOf('--redis-key-prefix');
+    return at < 0 ? undefined : args[at + 1];
+  };
+  const inNamespace = (namespace: string, state: Json): GlassCluster =>
+    GlassCluster.parse({
+      apiVersion: API_VERSION,
+      kind: 'GlassCluster',
+      metadata: { name: 'demo', namespace, uid: `uid-${namespace}`, generation: 1 },
+      spec: { state },
+    });
+  for (const state of redisCases.flatMap((tc) => (tc.state ? [tc.state] : []))) {
+    it(`Redis keys: prefixed by Kubernetes namespace and cluster name (${JSON.stringify(state)})`, function () {
+      assert.equal(prefixOf(inNamespace('team-a', state)), 'glass.team-a.demo');
+      assert.equal(prefixOf(inNamespace('team-b', state)), 'glass.team-b.demo');
+    });
+  }
+
+  it("passes the operator's module-fetch rules on to the runtime pods, which fetch URL modules too", function () {
+    const args = at(
+      child(
+        desiredChildren(cluster(), {
+          moduleFetchAllowCidrs: ['10.0.0.0/8', 'fd00::/8'],
+          moduleFetchMaxBytes: 1024,
+        }),
+        'Deployment',
+        'demo-runtime',
+      ),
+      ...['spec', 'template', 'spec', 'containers', 0, 'args'],
+    ) as string[];
+    assert.deepEqual(args.slice(args.indexOf('--module-fetch-allow-cidr')), [
+      '--module-fetch-allow-cidr',
+      '10.0.0.0/8',
+      '--module-fetch-allow-cidr',
+      'fd00::/8',
+      '--module-fetch-max-bytes',
+      '1024',
+    ]);
+    assert.ok(!argsOf(cluster()).includes('--module-fetch-allow-cidr'), 'none by default');
+  });
+
+  it('Redis keys: no prefix flag without Redis', function () {
+    assert.equal(prefixOf(cluster()), undefined);
+  });
+
   it('makes the runtime Service headless, for the router to read pod addresses', function () {
     const service = child(desiredChildren(cluster()), 'Service', 'demo-runtime');
     assert.equal(at(service, 'spec', 'clusterIP'), 'None');

@@ -2,7 +2,11 @@
 // environment (GLASS_REDIS_URL, GLASS_REDIS_PASSWORD_FILE) and the secret files they name.
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../state/idempotency.js';
+import {
+  DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
+  DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES,
+  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+} from '../state/idempotency.js';
 
 export function addRedisOptions(command: Command): Command {
   return command
@@ -31,6 +35,16 @@ export function addRedisOptions(command: Command): Command {
       '--idempotency-ttl <seconds>',
       'how long an Idempotency-Key response is replayed',
       String(DEFAULT_IDEMPOTENCY_TTL_SECONDS),
+    )
+    .option(
+      '--idempotency-budget-bytes <n>',
+      'bytes of durability: local Idempotency-Key records kept; the oldest go first',
+      String(DEFAULT_IDEMPOTENCY_BUDGET_BYTES),
+    )
+    .option(
+      '--idempotency-max-response-bytes <n>',
+      'largest response stored for an Idempotency-Key; larger ones answer unstored',
+      String(DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES),
     )
     .addOption(
       new Option(
@@ -73,6 +87,8 @@ export function redisConfigInput(flags: Record<string, unknown>): Record<string,
             keyPrefix: str('redisKeyPrefix'),
           },
     idempotencyTtlSeconds: str('idempotencyTtl'),
+    idempotencyBudgetBytes: str('idempotencyBudgetBytes'),
+    idempotencyMaxResponseBytes: str('idempotencyMaxResponseBytes'),
     testCrashAfterCommitOf: str('testCrashAfterCommitOf'),
   };
 }

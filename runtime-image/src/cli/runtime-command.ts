@@ -56,6 +56,17 @@ export function registerRuntimeCommand(program: Command): void {
     )
     .option('--workers <n>', 'guest worker threads', '2')
     .option('--max-body-bytes <n>', 'largest request body', String(1024 * 1024))
+    .option(
+      '--module-fetch-allow-cidr <cidr>',
+      'a loopback, link-local or private range spec.module.url may be fetched from (repeatable; default none)',
+      collect,
+      [],
+    )
+    .option(
+      '--module-fetch-max-bytes <n>',
+      'largest module fetched from a URL',
+      String(64 * 1024 * 1024),
+    )
     .option('--log-level <level>', 'debug, info, warn, error or silent', 'info');
   addRedisOptions(command).action(async (flags: Record<string, unknown>) => {
     let redisInput: Record<string, unknown>;
@@ -64,7 +75,7 @@ export function registerRuntimeCommand(program: Command): void {
     } catch (error) {
       program.error(`glass runtime: ${(error as Error).message}`);
     }
-    const { cluster, namespace, kubeconfig, ...rest } = flags;
+    const { cluster, namespace, kubeconfig, moduleFetchAllowCidr, ...rest } = flags;
     // POD_NAMESPACE is in every pod's environment; only flags typed without --cluster are a mistake.
     const typed = ['kubeconfig', 'namespace'].filter(
       (f) => command.getOptionValueSource(f) === 'cli',
@@ -75,6 +86,7 @@ export function registerRuntimeCommand(program: Command): void {
     const parsed = RuntimeConfigChecked.safeParse({
       ...rest,
       faaslets: [...(flags.faaslets as string[]), ...(flags.faaslet as string[])],
+      moduleFetchAllowCidrs: moduleFetchAllowCidr,
       ...(cluster !== undefined && { kubernetes: { cluster, namespace, kubeconfig } }),
       ...redisInput,
     });

@@ -1,6 +1,12 @@
 import { DnsLabel } from '@glass/crds';
 import { z } from 'zod';
+import { isCidr } from '../runtime/module-fetch.js';
 import { RedisSettings } from '../state/redis-config.js';
+
+/** An IPv4 or IPv6 range, `address/prefix`. */
+export const Cidr = z
+  .string()
+  .refine(isCidr, { message: 'must be a CIDR range like 127.0.0.0/8 or ::1/128' });
 
 /** `--cluster`: serve the Faaslets of a GlassCluster, watched in Kubernetes. */
 export const KubernetesSettings = z.object({
@@ -42,6 +48,14 @@ export const RuntimeConfig = z.object({
   redis: RedisSettings.optional(),
   /** How long an Idempotency-Key's response is replayed (default 24 h). */
   idempotencyTtlSeconds: z.coerce.number().int().min(1).max(31_536_000).optional(),
+  /** Bytes of `durability: local` Idempotency-Key records kept (ADR 0080). */
+  idempotencyBudgetBytes: z.coerce.number().int().min(0).optional(),
+  /** The largest response stored for an Idempotency-Key; larger ones answer unstored. */
+  idempotencyMaxResponseBytes: z.coerce.number().int().min(0).optional(),
+  /** Loopback/private ranges spec.module.url may be fetched from (ADR 0081); default none. */
+  moduleFetchAllowCidrs: z.array(Cidr).optional(),
+  /** The largest module fetched from a URL. */
+  moduleFetchMaxBytes: z.coerce.number().int().min(1).optional(),
   /** TEST ONLY: SIGKILL self after committing this Idempotency-Key, before answering. */
   testCrashAfterCommitOf: z.string().min(1).optional(),
 });

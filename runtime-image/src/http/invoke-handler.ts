@@ -14,7 +14,7 @@ import { invokeIdempotently } from '../runtime/idempotent-invoke.js';
 import type { InvocationResult, InvocationScope } from '../runtime/invoker.js';
 import type { MaybeAsync } from '../runtime/maybe-async.js';
 import type { ResolvedExport } from '../runtime/registry.js';
-import { parseIdempotencyKey } from '../state/idempotency.js';
+import { NOT_STORED_HEADER, parseIdempotencyKey } from '../state/idempotency.js';
 import { readBody } from './body.js';
 import { errorBody, type FailureReporter } from './error-middleware.js';
 
@@ -148,6 +148,7 @@ export function invokeHandler(deps: InvokeHandlerDeps, fallback: RequestHandler)
       'X-Glass-Pod': podName,
     };
     if (result.replayed === true) headers['Idempotent-Replayed'] = 'true';
+    if (result.notStored !== undefined) headers[NOT_STORED_HEADER] = result.notStored;
     response.writeHead(200, headers).end(body);
   };
 

@@ -5,6 +5,7 @@ import type { GlassRuntime } from '../runtime/glass-runtime.js';
 import { SupersededLoadError } from '../runtime/latest-loads.js';
 import {
   DigestMismatchError,
+  ModuleFetchError,
   ModuleNotFoundError,
   resolveModuleBytes,
 } from '../runtime/module-bytes.js';
@@ -78,12 +79,14 @@ export class FaasletSync {
       const ref = wanted.faaslet.spec.module.configMapRef;
       const referenced = ref && configMap(ref.name);
       if (ref && referenced) configMaps.set(ref.name, referenced);
-      const bytes = await resolveModuleBytes(wanted.faaslet, configMaps);
+      const bytes = await resolveModuleBytes(wanted.faaslet, configMaps, runtime.moduleFetch);
       await runtime.loadFaaslet(wanted.faaslet, bytes);
     } catch (error) {
       if (error instanceof SupersededLoadError) return;
       const reason = reasonOf(error);
-      this.refuse(name, fingerprint, reason, (error as Error).message);
+      // The pod's own log may say which address or status failed; status may not (ADR 0081).
+      const detail = error instanceof ModuleFetchError ? `: ${error.detail}` : '';
+      this.refuse(name, fingerprint, reason, `${(error as Error).message}${detail}`);
       // A URL that did not answer may answer later; nothing else would say when.
       if (reason === 'module-not-found' && wanted.faaslet.spec.module.url !== undefined) {
         this.retryLater(name);

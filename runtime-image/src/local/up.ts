@@ -68,6 +68,11 @@ function runtimeArgs(
     membersFile,
     '--virtual-nodes',
     String(flags.virtualNodes),
+    // Local mode runs on one machine: a module served on it is the point, not an attack.
+    '--module-fetch-allow-cidr',
+    '127.0.0.0/8',
+    '--module-fetch-allow-cidr',
+    '::1/128',
     '--faaslets',
     ...faaslets,
   ];

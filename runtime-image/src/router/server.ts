@@ -11,6 +11,7 @@ import type { SeenNamespaces } from './seen-namespaces.js';
 import type { RouterMetrics } from './metrics.js';
 import type { PodTable } from './pods.js';
 import { endToEnd, type UpstreamProxy } from './proxy.js';
+import { carriesIdempotencyKey } from '../state/idempotency.js';
 
 export interface RouterHandlerDeps {
   table: PodTable;
@@ -219,7 +220,7 @@ async function forward(
       path: view.url,
       headers: upstreamHeaders(req, deps.keys.clientIp(view)),
       body,
-      idempotent: req.headers['idempotency-key'] !== undefined,
+      idempotent: carriesIdempotencyKey(req.headers['idempotency-key']),
     },
     namespace === undefined
       ? { key: key?.value, bounded: true }

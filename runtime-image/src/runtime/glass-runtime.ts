@@ -12,7 +12,11 @@ import { compileFaasletKeepingBytes } from './compile-faaslet.js';
 import { readFaasletManifests } from './faaslet-files.js';
 import { Invoker } from './invoker.js';
 import { RuntimeMetrics } from './metrics.js';
-import { resolveModuleBytes } from './module-bytes.js';
+import {
+  DEFAULT_MODULE_FETCH_POLICY,
+  resolveModuleBytes,
+  type ModuleFetchPolicy,
+} from './module-bytes.js';
 import { DEFAULT_IDEMPOTENCY, type IdempotencyPolicy } from './idempotent-invoke.js';
 import { LatestLoads } from './latest-loads.js';
 import { FaasletRegistry } from './registry.js';
@@ -36,6 +40,8 @@ export interface RuntimeOptions {
   /** Redis, connected: `durability: global` is refused without it. */
   global?: GlobalTier;
   idempotency?: IdempotencyPolicy;
+  /** How spec.module.url is fetched: allowed ranges, byte cap (ADR 0081). */
+  moduleFetch?: ModuleFetchPolicy;
 }
 
 /**
@@ -51,6 +57,7 @@ export class GlassRuntime {
   /** Each key in its namespace's tier: this pod's memory, or Redis (ADR 0044). */
   readonly store: TieredStore;
   readonly idempotency: IdempotencyPolicy;
+  readonly moduleFetch: ModuleFetchPolicy;
   readonly pool: WorkerPool;
   readonly invoker: Invoker;
   readonly fastLane: FastLane;
@@ -69,13 +76,15 @@ export class GlassRuntime {
   constructor(options: RuntimeOptions) {
     this.log = options.log;
     this.metrics = new RuntimeMetrics(() => this.pool.workerCount);
+    this.idempotency = options.idempotency ?? DEFAULT_IDEMPOTENCY;
+    this.moduleFetch = options.moduleFetch ?? DEFAULT_MODULE_FETCH_POLICY;
     this.store = new TieredStore({
       local: new LocalTier(),
       global: options.global,
       bootId: this.bootId,
       registry: this.metrics.registry,
+      idempotencyBudgetBytes: this.idempotency.budgetBytes,
     });
-    this.idempotency = options.idempotency ?? DEFAULT_IDEMPOTENCY;
     this.pool = new WorkerPool({
       size: options.workers,
       maxSpares: Math.max(2, options.workers),
@@ -116,7 +125,10 @@ export class GlassRuntime {
     const problems = [...manifests.problems];
     for (const { faaslet, source } of manifests.faaslets) {
       try {
-        await this.loadFaaslet(faaslet, await resolveModuleBytes(faaslet, manifests.configMaps));
+        await this.loadFaaslet(
+          faaslet,
+          await resolveModuleBytes(faaslet, manifests.configMaps, this.moduleFetch),
+        );
       } catch (error) {
         problems.push({
           source,

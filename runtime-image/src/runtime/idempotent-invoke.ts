@@ -1,4 +1,6 @@
 import {
+  DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
+  DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
   fingerprintOf,
   type IdempotencyClaim,
@@ -11,6 +13,10 @@ import type { ResolvedExport } from './registry.js';
 export interface IdempotencyPolicy {
   /** How long a committed response is replayed. */
   ttlMs: number;
+  /** Bytes of `durability: local` records the pod keeps; the oldest go first past it. */
+  budgetBytes: number;
+  /** A response longer than this answers without being stored (ADR 0080). */
+  maxResponseBytes: number;
   /**
    * TEST ONLY (`--test-crash-after-commit-of KEY`): the process kills itself with SIGKILL
    * after the commit carrying this Idempotency-Key was acknowledged and before it answers.
@@ -20,6 +26,8 @@ export interface IdempotencyPolicy {
 
 export const DEFAULT_IDEMPOTENCY: IdempotencyPolicy = {
   ttlMs: DEFAULT_IDEMPOTENCY_TTL_SECONDS * 1000,
+  budgetBytes: DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
+  maxResponseBytes: DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES,
 };
 
 export interface IdempotentResult extends InvocationResult {
@@ -64,6 +72,7 @@ async function invokeWithKey(
     namespace: scope.namespace,
     fingerprint: fingerprintOf(definition.name, signature.name, args, body),
     ttlMs: runtime.idempotency.ttlMs,
+    maxResponseBytes: runtime.idempotency.maxResponseBytes,
   };
   const stored = await runtime.store.recorded(claim);
   if (stored) return { ...stored, attempts: 0, replayed: true };

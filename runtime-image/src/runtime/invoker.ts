@@ -39,6 +39,11 @@ export interface InvocationResult {
   attempts: number;
   /** An `Idempotency-Key` request whose key another request committed first: its answer. */
   replayed?: boolean;
+  /**
+   * An `Idempotency-Key` request whose response was too large to store (ADR 0080): it was
+   * answered, and a retry runs it again.
+   */
+  notStored?: 'response-too-large';
 }
 
 export interface InvokerDeps {
@@ -96,6 +101,8 @@ interface Run {
   output: Uint8Array;
   attempts: number;
   replay?: StoredResponse;
+  /** Committed without its Idempotency-Key record: the response was over the cap. */
+  notStored?: boolean;
 }
 
 function failureError(outcome: Extract<AttemptOutcome, { type: 'failed' }>): GlassError {
@@ -194,6 +201,8 @@ export class Invoker {
     this.finished(definition);
     const { output, attempts, replay } = run;
     if (replay) return { ...replay, attempts, replayed: true };
+    if (run.notStored === true)
+      return { output, numeric, attempts, notStored: 'response-too-large' };
     return { output, numeric, attempts };
   }
 
@@ -266,6 +275,8 @@ export class Invoker {
     // commit is issued, and a global commit answers a Redis round trip later (ADR 0041).
     pool.noteCommitted(ranOn, outcome.writes);
     const { claim, numeric } = job.idempotency ?? {};
+    // A response over the cap commits without its record, so a retry runs again (ADR 0080).
+    const tooLarge = claim !== undefined && outcome.output.length > claim.maxResponseBytes;
     let committing: ReturnType<typeof store.commit>;
     try {
       committing = store.commit({
@@ -273,9 +284,10 @@ export class Invoker {
         writes: outcome.writes,
         attempt,
         quota: job.definition.quota,
-        ...(claim && {
-          idempotency: { claim, response: { numeric: !!numeric, output: outcome.output } },
-        }),
+        ...(claim &&
+          !tooLarge && {
+            idempotency: { claim, response: { numeric: !!numeric, output: outcome.output } },
+          }),
       });
     } catch (error) {
       // Refused (a namespace quota): the worker's speculative copies of the writes are stale.
@@ -290,7 +302,7 @@ export class Invoker {
       }
       if (result.ok) {
         metrics.committed.inc();
-        return { output: outcome.output, attempts: attempt };
+        return { output: outcome.output, attempts: attempt, ...(tooLarge && { notStored: true }) };
       }
       // The worker cached this attempt's writes speculatively: those copies are stale too.
       return this.retry(job, attempt, [...result.stale, ...outcome.writes.map(([key]) => key)]);

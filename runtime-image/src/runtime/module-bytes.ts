@@ -1,15 +1,28 @@
 import type { ConfigMap, Faaslet } from '@glass/crds';
 import { InvalidModuleError, sha256Hex } from './compile-faaslet.js';
+import { DigestMismatchError, ModuleNotFoundError } from './module-errors.js';
+import {
+  DEFAULT_MODULE_FETCH_POLICY,
+  fetchModule,
+  type ModuleFetchPolicy,
+} from './module-fetch.js';
 
-/** The module's bytes are not where the spec says (yet): a ConfigMap or key missing, a URL failing. */
-export class ModuleNotFoundError extends InvalidModuleError {}
-/** The bytes at the URL are not the ones the spec pins. */
-export class DigestMismatchError extends InvalidModuleError {}
+export {
+  DigestMismatchError,
+  ModuleFetchError,
+  ModuleNotFoundError,
+  ModuleTooLargeError,
+} from './module-errors.js';
+export { DEFAULT_MODULE_FETCH_POLICY, isCidr, type ModuleFetchPolicy } from './module-fetch.js';
 
-/** The module's bytes from wherever its spec says: a ConfigMap key, a pinned URL, or inline. */
+/**
+ * The module's bytes from wherever its spec says: a ConfigMap key, a pinned URL (fetched as
+ * `fetchPolicy` allows, ADR 0081), or inline.
+ */
 export async function resolveModuleBytes(
   faaslet: Faaslet,
   configMaps: ReadonlyMap<string, ConfigMap>,
+  fetchPolicy: ModuleFetchPolicy = DEFAULT_MODULE_FETCH_POLICY,
 ): Promise<Uint8Array> {
   const source = faaslet.spec.module;
   if (source.inline !== undefined) return new Uint8Array(Buffer.from(source.inline, 'base64'));
@@ -23,23 +36,10 @@ export async function resolveModuleBytes(
     return new Uint8Array(Buffer.from(data, 'base64'));
   }
   if (source.url !== undefined) {
-    const url = source.url;
-    const response = await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch(
-      (error: unknown) => {
-        const cause =
-          (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
-        throw new ModuleNotFoundError(`fetching ${url} failed: ${cause}`);
-      },
-    );
-    if (!response.ok) {
-      throw new ModuleNotFoundError(`fetching ${source.url} answered ${response.status}`);
-    }
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    const digest = sha256Hex(bytes);
-    if (digest !== source.sha256) {
-      throw new DigestMismatchError(
-        `${source.url} has sha256 ${digest}, the spec pins ${source.sha256 ?? ''}`,
-      );
+    const bytes = await fetchModule(source.url, fetchPolicy);
+    // No digest of what was fetched in the message: status is no window onto other servers.
+    if (sha256Hex(bytes) !== source.sha256) {
+      throw new DigestMismatchError('the bytes at spec.module.url do not match spec.module.sha256');
     }
     return bytes;
   }

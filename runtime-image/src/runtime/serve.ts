@@ -7,11 +7,16 @@ import type { RuntimeConfig } from '../config/runtime-config.js';
 import { createRequestHandler } from '../http/app.js';
 import type { RequestHandler } from '../http/invoke-handler.js';
 import { GlobalTier } from '../state/global-tier.js';
-import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from '../state/idempotency.js';
+import {
+  DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
+  DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES,
+  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+} from '../state/idempotency.js';
 import type { Membership } from '../router/membership.js';
 import { DEFAULT_VIRTUAL_NODES } from '../router/ring.js';
 import { PeerForwarder } from '../placement/peer-forwarder.js';
 import { GlassRuntime, type RuntimeOptions } from './glass-runtime.js';
+import { DEFAULT_MODULE_FETCH_POLICY } from './module-fetch.js';
 import { openPodMembership } from './pod-membership.js';
 import { PodOwnership } from './pod-ownership.js';
 
@@ -62,6 +67,24 @@ export function describeProblem(p: ManifestProblem): string {
   return `${where}${p.name ? `: ${p.name}` : ''}: ${p.message}`;
 }
 
+/** The flags' Idempotency-Key and module-fetch policies, defaults filled in. */
+function policiesOf(config: RuntimeConfig): Pick<RuntimeOptions, 'idempotency' | 'moduleFetch'> {
+  return {
+    idempotency: {
+      ttlMs: (config.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000,
+      budgetBytes: config.idempotencyBudgetBytes ?? DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
+      maxResponseBytes:
+        config.idempotencyMaxResponseBytes ?? DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES,
+      ...(config.testCrashAfterCommitOf && { crashAfterCommitOf: config.testCrashAfterCommitOf }),
+    },
+    moduleFetch: {
+      ...DEFAULT_MODULE_FETCH_POLICY,
+      allowCidrs: config.moduleFetchAllowCidrs ?? [],
+      maxBytes: config.moduleFetchMaxBytes ?? DEFAULT_MODULE_FETCH_POLICY.maxBytes,
+    },
+  };
+}
+
 /**
  * Starts a runtime pod: workers, HTTP, the Faaslets in files, then (--cluster) the watch of a
  * GlassCluster's Faaslets; `/ready` turns true once all of them were loaded (or refused).
@@ -74,15 +97,11 @@ export async function serveRuntime(
   // Redis first: an unreachable or refusing Redis ends startup with a clear message.
   const global = config.redis ? await GlobalTier.connect(config.redis, log) : undefined;
   if (global) log.info({ endpoint: global.endpoint }, 'global state on Redis');
-  const idempotency = {
-    ttlMs: (config.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000,
-    ...(config.testCrashAfterCommitOf ? { crashAfterCommitOf: config.testCrashAfterCommitOf } : {}),
-  };
   const runtime = new GlassRuntime({
     workers: config.workers,
     log,
     ...(global ? { global } : {}),
-    idempotency,
+    ...policiesOf(config),
     ...tuning,
   });
   // Bad Kubernetes credentials end startup here, before anything listens.

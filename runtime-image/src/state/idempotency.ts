@@ -3,6 +3,15 @@ import { GlassError, badRequest } from '../runtime/errors.js';
 
 /** How long a stored response is replayed when no TTL is configured: 24 hours. */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
+/**
+ * Bytes of `durability: local` records one pod keeps (ADR 0080): an eighth of the default
+ * 512Mi pod limit, so a flood of unique keys costs a bounded slice of memory, never the pod.
+ */
+export const DEFAULT_IDEMPOTENCY_BUDGET_BYTES = 64 * 1024 * 1024;
+/** The largest response stored for replay; a larger one answers, unstored (ADR 0080). */
+export const DEFAULT_IDEMPOTENCY_MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Response header of an answer that was not stored, so a retry would run again. */
+export const NOT_STORED_HEADER = 'Idempotent-Not-Stored';
 
 /** What an `Idempotency-Key` request asks the commit to do (ADR 0043). */
 export interface IdempotencyClaim {
@@ -13,6 +22,8 @@ export interface IdempotencyClaim {
   /** Hash of the request: the same key with another request is refused, not replayed. */
   fingerprint: string;
   ttlMs: number;
+  /** A response longer than this is answered but not stored (ADR 0080). */
+  maxResponseBytes: number;
 }
 
 /** The answer of a committed invocation, as replayed to a retry. */
@@ -36,6 +47,19 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
     throw badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters');
   }
   return header;
+}
+
+/**
+ * Whether a request carries a usable key, as the runtime will read it: the router retries a
+ * request that reached a pod only then (ADR 23). An empty or malformed header is no key to
+ * the runtime (absent, or a 400), so a retry would run the request a second time.
+ */
+export function carriesIdempotencyKey(header: string | string[] | undefined): boolean {
+  try {
+    return parseIdempotencyKey(Array.isArray(header) ? header[0] : header) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** Identifies a request by what it asks for: Faaslet, export, arguments and body. */
@@ -81,6 +105,8 @@ export function replayOf(claim: IdempotencyClaim, record: IdempotencyRecord): St
 
 interface LocalRecord extends IdempotencyRecord {
   expiresAt: number;
+  /** What the record costs in memory, as counted against the budget. */
+  bytes: number;
 }
 
 /** A record as one pod hands it to another: its key and the time it has left. */
@@ -91,34 +117,63 @@ export interface HandedRecord extends IdempotencyRecord {
 
 /** Records kept per pod for `durability: local`; more than this and the oldest go first. */
 const MAX_LOCAL_RECORDS = 100_000;
+/**
+ * What a record costs besides its response bytes: the Map entry, the id and fingerprint
+ * strings, the objects. Counted so a flood of empty responses is bounded by bytes too.
+ */
+const RECORD_OVERHEAD_BYTES = 256;
+
+export interface LocalRecordsOptions {
+  /** Bytes the records may hold; default DEFAULT_IDEMPOTENCY_BUDGET_BYTES. */
+  budgetBytes?: number;
+  now?: () => number;
+  /** Called for each record dropped for the budget or the count before its TTL. */
+  onEvict?: () => void;
+}
 
 /**
  * `durability: local`'s idempotency records: in the pod's memory, like its state, and
  * written in the same synchronous step as the local commit, so they are just as atomic.
+ * Bounded by a byte budget: past it, the oldest records go first (ADR 0080).
  */
 export class LocalIdempotencyRecords {
   /** Insertion order is expiry order for one TTL, so the oldest is always first. */
   private readonly records = new Map<string, LocalRecord>();
+  private totalBytes = 0;
+  private readonly budgetBytes: number;
+  private readonly now: () => number;
+  private readonly onEvict: () => void;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(options: LocalRecordsOptions = {}) {
+    this.budgetBytes = options.budgetBytes ?? DEFAULT_IDEMPOTENCY_BUDGET_BYTES;
+    this.now = options.now ?? Date.now;
+    this.onEvict = options.onEvict ?? (() => undefined);
+  }
 
   get(namespace: string, key: string): IdempotencyRecord | undefined {
     const id = `${namespace}/${key}`;
     const record = this.records.get(id);
     if (record === undefined) return undefined;
     if (record.expiresAt > this.now()) return record;
-    this.records.delete(id);
+    this.remove(id, record);
     return undefined;
   }
 
   put(claim: IdempotencyClaim, response: StoredResponse): void {
     const id = `${claim.namespace}/${claim.key}`;
-    this.records.delete(id);
+    const old = this.records.get(id);
+    if (old) this.remove(id, old);
+    const bytes = response.output.length + id.length + RECORD_OVERHEAD_BYTES;
+    // A record the whole budget cannot hold is not kept (the cap on stored responses makes
+    // this rare); keeping it would evict everything else for it.
+    if (bytes > this.budgetBytes) return;
     this.records.set(id, {
       fingerprint: claim.fingerprint,
       response: { numeric: response.numeric, output: Uint8Array.from(response.output) },
       expiresAt: this.now() + claim.ttlMs,
+      bytes,
     });
+    this.totalBytes += bytes;
     this.sweep();
   }
 
@@ -134,10 +189,11 @@ export class LocalIdempotencyRecords {
       const slash = id.indexOf('/');
       const namespace = id.slice(0, slash);
       if (!leaving(namespace)) continue;
-      this.records.delete(id);
+      this.remove(id, record);
       if (record.expiresAt <= now) continue;
       const list = taken.get(namespace) ?? [];
-      list.push({ key: id.slice(slash + 1), ttlMs: record.expiresAt - now, ...record });
+      const { fingerprint, response } = record;
+      list.push({ key: id.slice(slash + 1), ttlMs: record.expiresAt - now, fingerprint, response });
       taken.set(namespace, list);
     }
     return taken;
@@ -146,16 +202,37 @@ export class LocalIdempotencyRecords {
   /** Takes over records another pod handed over, with the time they had left. */
   install(namespace: string, records: HandedRecord[]): void {
     for (const r of records) {
-      const claim = { namespace, key: r.key, fingerprint: r.fingerprint, ttlMs: r.ttlMs };
+      const claim = {
+        namespace,
+        key: r.key,
+        fingerprint: r.fingerprint,
+        ttlMs: r.ttlMs,
+        maxResponseBytes: Number.MAX_SAFE_INTEGER,
+      };
       this.put(claim, r.response);
     }
   }
 
+  /** Bytes the records hold, as counted against the budget. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** Expired records, then the oldest while over the count or the byte budget. */
   private sweep(): void {
     const now = this.now();
     for (const [id, record] of this.records) {
-      if (record.expiresAt > now && this.records.size <= MAX_LOCAL_RECORDS) return;
-      this.records.delete(id);
+      const expired = record.expiresAt <= now;
+      const over = this.records.size > MAX_LOCAL_RECORDS || this.totalBytes > this.budgetBytes;
+      if (!expired && !over) return;
+      // Dropped before its TTL: a retry of that request runs again.
+      if (!expired) this.onEvict();
+      this.remove(id, record);
     }
+  }
+
+  private remove(id: string, record: LocalRecord): void {
+    this.records.delete(id);
+    this.totalBytes -= record.bytes;
   }
 }

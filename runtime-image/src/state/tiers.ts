@@ -29,6 +29,8 @@ export interface TieredStoreOptions {
   /** Prefixes admin versions, so they are unique beyond this pod. */
   bootId: string;
   registry: Registry;
+  /** Bytes of `durability: local` Idempotency-Key records this pod keeps (ADR 0080). */
+  idempotencyBudgetBytes?: number;
 }
 
 function namespaceOf(key: StateKey): string {
@@ -51,7 +53,7 @@ function mixedError(local: string, global: string): GlassError {
  */
 export class TieredStore implements StateStore {
   private readonly durability = new NamespaceDurability();
-  private readonly records = new LocalIdempotencyRecords();
+  private readonly records: LocalIdempotencyRecords;
   private adminSequence = 0;
   private readonly replays: Counter<'stage'>;
 
@@ -61,6 +63,28 @@ export class TieredStore implements StateStore {
       help: 'Idempotency-Key requests answered with a stored response, by where it was found',
       labelNames: ['stage'] as const,
       registers: [options.registry],
+    });
+    const evictions = new Counter({
+      name: 'glass_idempotency_records_evicted_total',
+      help: 'Local Idempotency-Key records dropped for the byte budget before their TTL (a retry runs again)',
+      registers: [options.registry],
+    });
+    this.records = new LocalIdempotencyRecords({
+      ...(options.idempotencyBudgetBytes !== undefined && {
+        budgetBytes: options.idempotencyBudgetBytes,
+      }),
+      onEvict: () => {
+        evictions.inc();
+      },
+    });
+    const records = this.records;
+    new Gauge({
+      name: 'glass_idempotency_records_bytes',
+      help: 'Bytes held by local Idempotency-Key records, counted against the budget',
+      registers: [options.registry],
+      collect() {
+        this.set(records.bytes);
+      },
     });
     const global = options.global;
     new Gauge({

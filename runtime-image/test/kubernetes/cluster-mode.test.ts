@@ -39,7 +39,10 @@ describe('glass runtime --cluster (Kubernetes mode)', function () {
     releaseSlowModule = modules.hold('/slow.wasm');
     slowModuleRequested = modules.requested('/slow.wasm');
     await apply(plane, namespace, [faaslet('slow', { url, sha256: sha256Hex(slow) })]);
-    runtime = await startClusterRuntime({ args: planeArgs(plane, namespace) });
+    runtime = await startClusterRuntime({
+      // The module server is on loopback, which a runtime refuses unless allowed (ADR 0081).
+      args: [...planeArgs(plane, namespace), '--module-fetch-allow-cidr', '127.0.0.0/8'],
+    });
   });
 
   after(async function () {
@@ -150,7 +153,10 @@ describe('glass runtime --cluster (Kubernetes mode)', function () {
       const labels = { faaslet: 'pinned', reason: 'digest-mismatch' };
       return (await metric(runtime.base, 'glass_faaslet_load_failures_total', labels)) === 1;
     });
-    assert.match(runtime.glass.output(), /Faaslet pinned refused: .*pinned\.wasm has sha256 /);
+    assert.match(
+      runtime.glass.output(),
+      /Faaslet pinned refused: the bytes at spec\.module\.url do not match spec\.module\.sha256/,
+    );
     assert.equal((await call(runtime.base, 'GET', '/invoke/pinned/get')).status, 404);
     assert.equal((await call(runtime.base, 'GET', '/invoke/counter/get')).status, 200);
 

@@ -92,8 +92,14 @@ describe('the pod cache', function () {
 describe('local idempotency records', function () {
   it('replay until their TTL, then are gone', function () {
     let now = 1000;
-    const records = new LocalIdempotencyRecords(() => now);
-    const claim = { key: 'k', namespace: 'n', fingerprint: 'f', ttlMs: 100 };
+    const records = new LocalIdempotencyRecords({ now: () => now });
+    const claim = {
+      key: 'k',
+      namespace: 'n',
+      fingerprint: 'f',
+      ttlMs: 100,
+      maxResponseBytes: 1024,
+    };
     records.put(claim, { numeric: true, output: v('7') });
     assert.equal(records.get('n', 'k')?.fingerprint, 'f');
     assert.equal(records.get('other', 'k'), undefined);

@@ -21,7 +21,7 @@ const shown = (entry: VersionedEntry | undefined): [string, string | null, strin
   entry && [entry[0], entry[1] === null ? null : Buffer.from(entry[1]).toString(), entry[2]];
 
 function claimOf(key: string, fingerprint = 'fp-1', ttlMs = 60_000): IdempotencyClaim {
-  return { key, namespace: 'ns', fingerprint, ttlMs };
+  return { key, namespace: 'ns', fingerprint, ttlMs, maxResponseBytes: 1024 * 1024 };
 }
 
 describe('the global tier on a real Redis', function () {

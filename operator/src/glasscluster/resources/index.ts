@@ -2,15 +2,20 @@ import type { GlassCluster } from '@glass/crds';
 import { rbac } from './rbac.js';
 import { managedRedis } from './redis.js';
 import { routerDeployment, routerService } from './router.js';
-import { runtimeDeployment, runtimeService } from './runtime.js';
+import { runtimeDeployment, runtimeService, type RuntimePodOptions } from './runtime.js';
+
+export type { RuntimePodOptions } from './runtime.js';
 
 /** Every child a GlassCluster should have, in the order they are applied. */
-export function desiredChildren(cluster: GlassCluster): Record<string, unknown>[] {
+export function desiredChildren(
+  cluster: GlassCluster,
+  runtimePods: RuntimePodOptions = {},
+): Record<string, unknown>[] {
   return [
     ...rbac(cluster),
     ...(cluster.spec.state?.managed ? managedRedis(cluster) : []),
     runtimeService(cluster),
-    runtimeDeployment(cluster),
+    runtimeDeployment(cluster, runtimePods),
     routerService(cluster),
     routerDeployment(cluster),
   ];

@@ -23,7 +23,37 @@ function redisEnv(cluster: GlassCluster): Record<string, unknown>[] {
   return [];
 }
 
-export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown> {
+/**
+ * The runtime's Redis key prefix: `glass.<namespace>.<cluster>` (ADR 0082). Two GlassClusters
+ * sharing a Redis then never share keys, even with the same Faaslet state namespaces. A
+ * Kubernetes namespace is a DNS label, which holds no dot, so the prefix reads one way only.
+ */
+export function redisKeyPrefix(cluster: GlassCluster): string {
+  return `glass.${cluster.metadata.namespace ?? 'default'}.${cluster.metadata.name}`;
+}
+
+/** What the operator's own flags pass on to the runtime pods it makes. */
+export interface RuntimePodOptions {
+  /** Ranges spec.module.url may point to, as the operator allows them (ADR 0081). */
+  moduleFetchAllowCidrs?: readonly string[];
+  /** The largest module the pods fetch from a URL. */
+  moduleFetchMaxBytes?: number;
+}
+
+/** The runtime's module-fetch flags: the pods fetch URL modules too, under the same rules. */
+function moduleFetchArgs(options: RuntimePodOptions): string[] {
+  return [
+    ...(options.moduleFetchAllowCidrs ?? []).flatMap((cidr) => ['--module-fetch-allow-cidr', cidr]),
+    ...(options.moduleFetchMaxBytes === undefined
+      ? []
+      : ['--module-fetch-max-bytes', String(options.moduleFetchMaxBytes)]),
+  ];
+}
+
+export function runtimeDeployment(
+  cluster: GlassCluster,
+  options: RuntimePodOptions = {},
+): Record<string, unknown> {
   const { spec } = cluster;
   const env = [
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -45,6 +75,10 @@ export function runtimeDeployment(cluster: GlassCluster): Record<string, unknown
     names(cluster).runtime,
     '--virtual-nodes',
     String(spec.router.virtualNodes),
+    ...(env.some((e) => e.name === 'GLASS_REDIS_URL')
+      ? ['--redis-key-prefix', redisKeyPrefix(cluster)]
+      : []),
+    ...moduleFetchArgs(options),
   ];
   return glassDeployment(cluster, 'runtime', {
     replicas: spec.replicas,

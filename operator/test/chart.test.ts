@@ -126,6 +126,14 @@ describe('the Helm chart (charts/glass)', function () {
         {
           podSelector: {
             matchLabels: {
+              'app.kubernetes.io/managed-by': 'glass-operator',
+              'app.kubernetes.io/component': 'runtime',
+            },
+          },
+        },
+        {
+          podSelector: {
+            matchLabels: {
               'app.kubernetes.io/name': 'glass',
               'app.kubernetes.io/instance': RELEASE,
               'app.kubernetes.io/component': 'operator',

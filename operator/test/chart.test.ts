@@ -104,7 +104,7 @@ describe('the Helm chart (charts/glass)', function () {
     assert.deepEqual(undocumentedValues(doc.contents, '', doc.commentBefore), []);
   });
 
-  it('by default lets only the router, the operator and Prometheus reach the runtime pods', async function () {
+  it('by default lets only the router, the other runtime pods, the operator and Prometheus reach the runtime pods', async function () {
     const docs = parseDocs(await chart.helmOk(['template', RELEASE, CHART]));
     const policy = docs.find(
       (d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'glass-runtime',

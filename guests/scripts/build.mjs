@@ -16,7 +16,10 @@ const WASI_SHIM_CONFIG = createRequire(import.meta.url).resolve(
   '@assemblyscript/wasi-shim/asconfig.json',
 );
 
-/** The ADR 0002 imports, plus the two AssemblyScript needs from `env`. */
+/**
+ * The ADR 0002 imports, the two AssemblyScript needs from `env`, and the original prototype's
+ * env.get_state/env.set_state (ADR 0090). WASI preview 1 is allowed in every ABI.
+ */
 const GLASS_IMPORTS = new Set([
   'glass.state_get',
   'glass.state_set',
@@ -31,6 +34,8 @@ const GLASS_IMPORTS = new Set([
   'glass.call_result',
   'env.abort',
   'env.seed',
+  'env.get_state',
+  'env.set_state',
 ]);
 
 // A valid header followed by a byte that is no section id: engines reject it while
@@ -133,10 +138,9 @@ function check(guest, bytes) {
     if (!exports.includes(name)) fail(`does not export ${name} (it exports ${exports.join(', ')})`);
   }
   const imports = importNames(module);
-  const allowed =
-    guest.abi === 'wasi-command'
-      ? (name) => name.startsWith('wasi_snapshot_preview1.')
-      : (name) => GLASS_IMPORTS.has(name);
+  const allowed = (name) =>
+    name.startsWith('wasi_snapshot_preview1.') ||
+    (guest.abi !== 'wasi-command' && GLASS_IMPORTS.has(name));
   const foreign = imports.filter((name) => !allowed(name) && !guest.badImports?.includes(name));
   if (foreign.length > 0) fail(`imports ${foreign.join(', ')}, outside its ABI`);
   if (guest.from === 'generated') {

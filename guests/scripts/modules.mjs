@@ -92,6 +92,22 @@ export const MODULES = [
     },
   },
   {
+    name: 'prototype',
+    from: 'wat',
+    source: 'fixtures/prototype.wat',
+    abi: 'glass',
+    exports: ['_start', 'add', 'add_then_exit', 'add_then_fail'],
+    sample: {
+      path: 'fixtures/prototype.yaml',
+      about: [
+        "The original Glass prototype's module shape: _start, add(a, b: i64) -> i64 over",
+        '"counter" through env.get_state/env.set_state, and WASI fd_write/proc_exit/random_get.',
+        'add_then_exit ends with proc_exit(0) (commits); add_then_fail with proc_exit(code).',
+        'curl "localhost:8080/invoke/add?value=10"  # 10, then 20',
+      ],
+    },
+  },
+  {
     name: 'bomb',
     from: 'wat',
     source: 'fixtures/bomb.wat',

@@ -39,6 +39,7 @@ const add = (instance: WebAssembly.Instance): void => {
     logs: [],
     lastCallResult: new Uint8Array(0),
     depth: 0,
+    stdioBytes: 0,
   };
   imports.current = ctx;
   (instance.exports.add as (n: number) => number)(1);

@@ -17,6 +17,7 @@ import { FUEL_EXPORT } from '../wasm/fuel.js';
 import { WasiRunner, WasiExit } from './wasi-runner.js';
 import { WASM_PAGE_BYTES } from '../wasm/memory-cap.js';
 import { textBytes } from './ascii.js';
+import { ProcExit } from './wasi-preview1.js';
 
 interface LoadedGuest {
   definition: FaasletDefinition;
@@ -73,7 +74,9 @@ export class GuestExecutor {
     if (definition.abi === 'wasi-command') await this.wasi.ready();
     const exports = new Map(definition.exports.map((e) => [e.name, e]));
     const { module, maxInstances } = definition;
-    const instances = new InstancePool(module, this.imports.importObject(), maxInstances);
+    const instances = new InstancePool(module, this.imports.importObject(), maxInstances, (i) => {
+      this.startInstance(i);
+    });
     const guest = { definition, exports, instances };
     this.revisions.set(definition.revision, guest);
     // Loads arrive in revision order; should an older one ever come late, it serves only the
@@ -162,7 +165,27 @@ export class GuestExecutor {
       logs: [],
       lastCallResult: new Uint8Array(0),
       depth,
+      stdioBytes: 0,
     };
+  }
+
+  /**
+   * Once per instance, inside the invocation that created it: a reactor's `_initialize`
+   * (Go, C, Rust), or else `_start` (TinyGo and the prototype's modules, whose other exports
+   * are called after it). `proc_exit(0)` there is a normal end of start-up.
+   */
+  private startInstance(instance: WebAssembly.Instance): void {
+    const ctx = this.imports.current;
+    if (ctx) ctx.memory = memoryOf(instance);
+    const { _initialize: initialize, _start: start } = instance.exports;
+    const entry = typeof initialize === 'function' ? initialize : start;
+    if (typeof entry !== 'function') return;
+    try {
+      (entry as () => void)();
+    } catch (error) {
+      if (error instanceof ProcExit && error.code === 0) return;
+      throw error;
+    }
   }
 
   private run(
@@ -180,6 +203,8 @@ export class GuestExecutor {
       throw new NotFound(`Faaslet ${guest.definition.name} has no export ${exportName}`);
     let fuel: WebAssembly.Global | undefined;
     let result: unknown;
+    // Set before acquire: a new instance's start-up runs inside this invocation.
+    this.imports.current = ctx;
     try {
       const instance = guest.instances.acquire();
       fuel =
@@ -188,7 +213,13 @@ export class GuestExecutor {
       ctx.memory = memoryOf(instance);
       this.imports.current = ctx;
       const fn = instance.exports[exportName] as (...a: (number | bigint)[]) => unknown;
-      result = fn(...toWasmArgs(signature, args));
+      try {
+        result = fn(...toWasmArgs(signature, args));
+      } catch (error) {
+        // proc_exit(0) is a normal return, but the guest's runtime has ended: drop the instance.
+        if (!(error instanceof ProcExit && error.code === 0)) throw error;
+        return;
+      }
       // Only an instance that returned normally goes back: a trapped one may be half-updated.
       guest.instances.release(instance);
     } catch (error) {
@@ -248,7 +279,7 @@ export class GuestExecutor {
     const text = error instanceof Error ? error.message : String(error);
     if (error instanceof NotFound) return { kind: 'not-found', message: text };
     if (error instanceof ArgumentError) return { kind: 'bad-input', message: text };
-    if (error instanceof WasiExit) return { kind: 'exit', message: text };
+    if (error instanceof WasiExit || error instanceof ProcExit) return { kind: 'exit', message: text };
     const memory = ctx.memory?.buffer.byteLength ?? 0;
     if (memory + WASM_PAGE_BYTES > definition.memoryBytes) {
       const mib = (definition.memoryBytes / 1024 / 1024).toFixed(0);

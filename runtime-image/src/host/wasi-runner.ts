@@ -28,7 +28,8 @@ export class WasiRunner {
       const wasiImports = wasi.getImports(definition.module) as WebAssembly.Imports;
       const instance = new WebAssembly.Instance(definition.module, {
         ...wasiImports,
-        ...imports.importObject(),
+        glass: imports.glass,
+        env: imports.env,
       });
       const memory = instance.exports.memory;
       ctx.memory = memory instanceof WebAssembly.Memory ? memory : undefined;

@@ -49,6 +49,21 @@ function memoryOf(instance: WebAssembly.Instance): WebAssembly.Memory | undefine
   return memory instanceof WebAssembly.Memory ? memory : undefined;
 }
 
+const EXITED = Symbol('proc_exit(0)');
+
+/** Calls an export; `proc_exit(0)` inside it answers EXITED, any other exit code throws. */
+function callUntilExit(
+  fn: (...a: (number | bigint)[]) => unknown,
+  args: (number | bigint)[],
+): unknown {
+  try {
+    return fn(...args);
+  } catch (error) {
+    if (error instanceof ProcExit && error.code === 0) return EXITED;
+    throw error;
+  }
+}
+
 /**
  * Runs invocations inside a guest worker: instances are pooled per Faaslet and reused; a
  * trapped instance is dropped, never returned to the pool; state goes through a Transaction.
@@ -213,13 +228,9 @@ export class GuestExecutor {
       ctx.memory = memoryOf(instance);
       this.imports.current = ctx;
       const fn = instance.exports[exportName] as (...a: (number | bigint)[]) => unknown;
-      try {
-        result = fn(...toWasmArgs(signature, args));
-      } catch (error) {
-        // proc_exit(0) is a normal return, but the guest's runtime has ended: drop the instance.
-        if (!(error instanceof ProcExit && error.code === 0)) throw error;
-        return;
-      }
+      result = callUntilExit(fn, toWasmArgs(signature, args));
+      // proc_exit(0) is a normal return, but the guest's runtime has ended: drop the instance.
+      if (result === EXITED) return;
       // Only an instance that returned normally goes back: a trapped one may be half-updated.
       guest.instances.release(instance);
     } catch (error) {
@@ -279,7 +290,8 @@ export class GuestExecutor {
     const text = error instanceof Error ? error.message : String(error);
     if (error instanceof NotFound) return { kind: 'not-found', message: text };
     if (error instanceof ArgumentError) return { kind: 'bad-input', message: text };
-    if (error instanceof WasiExit || error instanceof ProcExit) return { kind: 'exit', message: text };
+    if (error instanceof WasiExit || error instanceof ProcExit)
+      return { kind: 'exit', message: text };
     const memory = ctx.memory?.buffer.byteLength ?? 0;
     if (memory + WASM_PAGE_BYTES > definition.memoryBytes) {
       const mib = (definition.memoryBytes / 1024 / 1024).toFixed(0);

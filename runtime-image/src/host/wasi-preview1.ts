@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import { isMainThread } from 'node:worker_threads';
 import type { InvocationContext } from './guest-imports.js';
+import { YieldToWorker } from './worker-cache.js';
 
 /** `proc_exit` unwinds the guest: 0 is a normal return (commit), any other code a failure. */
 export class ProcExit extends Error {
@@ -92,8 +93,13 @@ function stdio(host: WasiHost, fd: number, iovs: number, count: number): number 
 }
 
 /** Clock subscriptions only: wait for the earliest (bounded), report every clock one due. */
-// eslint-disable-next-line max-params
-function pollOneoff(host: WasiHost, inPtr: number, outPtr: number, n: number, neventsPtr: number): number {
+function pollOneoff(
+  host: WasiHost,
+  inPtr: number,
+  outPtr: number,
+  n: number,
+  neventsPtr: number,
+): number {
   const view = host.view();
   host.bytes(inPtr, n * SUBSCRIPTION_BYTES);
   host.bytes(outPtr, n * EVENT_BYTES);
@@ -107,8 +113,10 @@ function pollOneoff(host: WasiHost, inPtr: number, outPtr: number, n: number, ne
     const relative = absolute ? timeout - nowNs(clock) : timeout;
     if (waitNs === undefined || relative < waitNs) waitNs = relative;
   }
-  // The main-thread fast lane must never block; a worker may, and its deadline still holds.
-  if (!isMainThread && waitNs !== undefined && waitNs > 0n) {
+  if (waitNs !== undefined && waitNs > 0n) {
+    // The main-thread fast lane must never block: a guest that waits runs again on a worker,
+    // which may block (its deadline still holds).
+    if (isMainThread) throw new YieldToWorker('clock wait');
     Atomics.wait(sleeper, 0, 0, Math.min(Number(waitNs / 1_000_000n), MAX_SLEEP_MS));
   }
   for (let i = 0; i < n; i++) {
@@ -133,7 +141,8 @@ export function wasiPreview1(host: WasiHost): Record<string, (...a: never[]) => 
   return {
     args_get: (ptrs: number, buf: number) => writeStrings(host, argsOf(host.context()), ptrs, buf),
     args_sizes_get: (c: number, s: number) => sizes(host, argsOf(host.context()), c, s),
-    environ_get: (ptrs: number, buf: number) => writeStrings(host, envOf(host.context()), ptrs, buf),
+    environ_get: (ptrs: number, buf: number) =>
+      writeStrings(host, envOf(host.context()), ptrs, buf),
     environ_sizes_get: (c: number, s: number) => sizes(host, envOf(host.context()), c, s),
     clock_res_get: (id: number, out: number) => {
       if (id < 0 || id > 3) return EINVAL;

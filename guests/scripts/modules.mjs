@@ -98,7 +98,9 @@ export const MODULES = [
     abi: 'glass',
     exports: ['_start', 'add', 'add_then_exit', 'add_then_fail'],
     sample: {
-      path: 'fixtures/prototype.yaml',
+      // Beside crds/samples, not in it: its `add` would make `/invoke/add` ambiguous for
+      // anyone serving the whole samples folder (glass runtime --faaslets crds/samples).
+      path: '../prototype/prototype.yaml',
       about: [
         "The original Glass prototype's module shape: _start, add(a, b: i64) -> i64 over",
         '"counter" through env.get_state/env.set_state, and WASI fd_write/proc_exit/random_get.',

@@ -128,7 +128,7 @@ describe('WASI reactors and the prototype ABI in abi: glass modules', function (
   let rt: TestRuntime;
 
   before(async function () {
-    rt = await startRuntime([join(SAMPLES, 'fixtures/prototype.yaml'), await reactorDir()]);
+    rt = await startRuntime([join(SAMPLES, '../prototype/prototype.yaml'), await reactorDir()]);
   });
   after(async function () {
     await rt.close();

@@ -19,6 +19,24 @@ export const MODULES = [
     },
   },
   {
+    name: 'counter-go',
+    from: 'go',
+    source: 'counter',
+    abi: 'glass',
+    exports: ['add', 'multiply', 'get', '_initialize'],
+    sample: {
+      // Beside crds/samples: its `add` would make `/invoke/add` ambiguous next to counter's.
+      path: '../languages/counter-go.yaml',
+      state: { namespace: 'counter' },
+      about: [
+        'The counter guest in Go (guests/go/counter), a WASI reactor built with',
+        'GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared. It shares the namespace',
+        '"counter" with the AssemblyScript counter.',
+        'curl "localhost:8080/invoke/counter-go/add?value=10"',
+      ],
+    },
+  },
+  {
     name: 'kv',
     from: 'assemblyscript',
     source: 'kv/index.ts',

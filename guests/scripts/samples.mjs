@@ -63,7 +63,7 @@ function faaslet(guest) {
       module: { configMapRef: { name: `${guest.name}-module`, key: 'module.wasm' } },
       abi: guest.abi,
       limits: { ...DEFAULT_LIMITS, ...guest.sample.limits },
-      state: { durability: 'local' },
+      state: { ...guest.sample.state, durability: 'local' },
     },
   });
   doc.commentBefore = guest.sample.about.map((line) => ` ${line}`).join('\n');

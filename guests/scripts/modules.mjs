@@ -140,6 +140,14 @@ export const MODULES = [
     },
   },
   {
+    // Go deadlines and memory caps (tests read guests/build directly); no sample: 1.9 MB.
+    name: 'misbehave-go',
+    from: 'go',
+    source: 'misbehave',
+    abi: 'glass',
+    exports: ['spin', 'bomb', 'ok'],
+  },
+  {
     name: 'bad-import',
     from: 'wat',
     source: 'fixtures/bad-import.wat',

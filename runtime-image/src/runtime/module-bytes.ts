@@ -1,5 +1,6 @@
 import type { ConfigMap, Faaslet } from '@glass/crds';
 import { InvalidModuleError, sha256Hex } from './compile-faaslet.js';
+import { moduleFromStored } from './gzip-module.js';
 
 /** The module's bytes are not where the spec says (yet): a ConfigMap or key missing, a URL failing. */
 export class ModuleNotFoundError extends InvalidModuleError {}
@@ -20,7 +21,11 @@ export async function resolveModuleBytes(
     const data = configMap.binaryData?.[key];
     if (data === undefined)
       throw new ModuleNotFoundError(`ConfigMap ${name} has no binaryData key ${key}`);
-    return new Uint8Array(Buffer.from(data, 'base64'));
+    // Modules over a ConfigMap's 1 MiB are stored gzip-compressed (ADR 0091).
+    return moduleFromStored(
+      new Uint8Array(Buffer.from(data, 'base64')),
+      `ConfigMap ${name} key ${key}`,
+    );
   }
   if (source.url !== undefined) {
     const url = source.url;

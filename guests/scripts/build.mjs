@@ -5,7 +5,9 @@ import asc from 'assemblyscript/asc';
 import initWabt from 'wabt';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { BIG_MODULE_BYTES, bigModuleWat } from './big-module.mjs';
 import { MODULES } from './modules.mjs';
@@ -16,7 +18,10 @@ const WASI_SHIM_CONFIG = createRequire(import.meta.url).resolve(
   '@assemblyscript/wasi-shim/asconfig.json',
 );
 
-/** The ADR 0002 imports, plus the two AssemblyScript needs from `env`. */
+/**
+ * The ADR 0002 imports, the two AssemblyScript needs from `env`, and the original prototype's
+ * env.get_state/env.set_state (ADR 0090). WASI preview 1 is allowed in every ABI.
+ */
 const GLASS_IMPORTS = new Set([
   'glass.state_get',
   'glass.state_set',
@@ -31,6 +36,8 @@ const GLASS_IMPORTS = new Set([
   'glass.call_result',
   'env.abort',
   'env.seed',
+  'env.get_state',
+  'env.set_state',
 ]);
 
 // A valid header followed by a byte that is no section id: engines reject it while
@@ -41,6 +48,8 @@ const INVALID_MODULE = Buffer.concat([
 ]);
 
 class BuildError extends Error {}
+
+const execFileAsync = promisify(execFile);
 
 /**
  * The wasi-shim's asconfig.json as flags. asc joins library directories onto its base
@@ -78,6 +87,32 @@ async function compileAssemblyScript(guest) {
   return binary;
 }
 
+/**
+ * A Go reactor with the machine's Go (1.24 or newer has //go:wasmexport): c-shared gives
+ * `_initialize` instead of `_start`, so the runtime starts once per instance (ADR 0090).
+ */
+async function compileGo(guest) {
+  const outFile = path.join(BUILD_DIR, `${guest.name}.wasm`);
+  const goDir = path.join(GUESTS_DIR, 'go');
+  try {
+    await execFileAsync(
+      'go',
+      ['build', '-buildmode=c-shared', '-trimpath', '-o', outFile, `./${guest.source}`],
+      { cwd: goDir, env: { ...process.env, GOOS: 'wasip1', GOARCH: 'wasm', GOFLAGS: '-mod=mod' } },
+    );
+  } catch (error) {
+    if (error.code === 'ENOENT') {
+      throw new BuildError(
+        `${guest.name}: Go is missing: install Go 1.24 or newer (https://go.dev/dl/, or hack/setup.sh) and put it on PATH`,
+      );
+    }
+    throw new BuildError(
+      `go build failed on guests/go/${guest.source}:\n${error.stderr || error.message}`,
+    );
+  }
+  return readFile(outFile);
+}
+
 function compileWat(wabt, fileName, text) {
   let module;
   try {
@@ -107,6 +142,8 @@ async function compile(wabt, guest) {
       await writeFile(path.join(BUILD_DIR, `${guest.name}.wat`), text);
       return compileWat(wabt, `build/${guest.name}.wat`, text);
     }
+    case 'go':
+      return compileGo(guest);
     case 'bytes':
       return INVALID_MODULE;
     default:
@@ -133,10 +170,9 @@ function check(guest, bytes) {
     if (!exports.includes(name)) fail(`does not export ${name} (it exports ${exports.join(', ')})`);
   }
   const imports = importNames(module);
-  const allowed =
-    guest.abi === 'wasi-command'
-      ? (name) => name.startsWith('wasi_snapshot_preview1.')
-      : (name) => GLASS_IMPORTS.has(name);
+  const allowed = (name) =>
+    name.startsWith('wasi_snapshot_preview1.') ||
+    (guest.abi !== 'wasi-command' && GLASS_IMPORTS.has(name));
   const foreign = imports.filter((name) => !allowed(name) && !guest.badImports?.includes(name));
   if (foreign.length > 0) fail(`imports ${foreign.join(', ')}, outside its ABI`);
   if (guest.from === 'generated') {

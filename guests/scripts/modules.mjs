@@ -19,6 +19,24 @@ export const MODULES = [
     },
   },
   {
+    name: 'counter-go',
+    from: 'go',
+    source: 'counter',
+    abi: 'glass',
+    exports: ['add', 'multiply', 'get', '_initialize'],
+    sample: {
+      // Beside crds/samples: its `add` would make `/invoke/add` ambiguous next to counter's.
+      path: '../languages/counter-go.yaml',
+      state: { namespace: 'counter' },
+      about: [
+        'The counter guest in Go (guests/go/counter), a WASI reactor built with',
+        'GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared. It shares the namespace',
+        '"counter" with the AssemblyScript counter.',
+        'curl "localhost:8080/invoke/counter-go/add?value=10"',
+      ],
+    },
+  },
+  {
     name: 'kv',
     from: 'assemblyscript',
     source: 'kv/index.ts',
@@ -108,6 +126,24 @@ export const MODULES = [
     },
   },
   {
+    name: 'prototype',
+    from: 'wat',
+    source: 'fixtures/prototype.wat',
+    abi: 'glass',
+    exports: ['_start', 'add', 'add_then_exit', 'add_then_fail'],
+    sample: {
+      // Beside crds/samples, not in it: its `add` would make `/invoke/add` ambiguous for
+      // anyone serving the whole samples folder (glass runtime --faaslets crds/samples).
+      path: '../prototype/prototype.yaml',
+      about: [
+        "The original Glass prototype's module shape: _start, add(a, b: i64) -> i64 over",
+        '"counter" through env.get_state/env.set_state, and WASI fd_write/proc_exit/random_get.',
+        'add_then_exit ends with proc_exit(0) (commits); add_then_fail with proc_exit(code).',
+        'curl "localhost:8080/invoke/add?value=10"  # 10, then 20',
+      ],
+    },
+  },
+  {
     name: 'bomb',
     from: 'wat',
     source: 'fixtures/bomb.wat',
@@ -118,6 +154,14 @@ export const MODULES = [
       limits: { memory: '16Mi' },
       about: ['Misbehaves on purpose: run grows memory until the 16Mi limit refuses, then traps.'],
     },
+  },
+  {
+    // Go deadlines and memory caps (tests read guests/build directly); no sample: 1.9 MB.
+    name: 'misbehave-go',
+    from: 'go',
+    source: 'misbehave',
+    abi: 'glass',
+    exports: ['spin', 'bomb', 'ok'],
   },
   {
     name: 'bad-import',

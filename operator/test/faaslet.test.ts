@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { API_VERSION } from '@glass/crds';
 import { pino } from 'pino';
 import { DEFAULT_MODULE_FETCH_POLICY } from '@glass/runtime/module-bytes';
@@ -35,6 +36,8 @@ import { eventually } from './support/wait.js';
 
 const COUNTER = guest('counter');
 const KV = guest('kv');
+/** A ~1.9 MB Go reactor, over a ConfigMap's 1 MiB raw: stored gzip-compressed (ADR 0091). */
+const GO_COUNTER = guest('counter-go');
 const digestOf = (bytes: Uint8Array): string => `sha256:${sha256Hex(bytes)}`;
 
 /** A loopback HTTP server for modules at URLs; `routes` can change while it runs. */
@@ -162,6 +165,15 @@ describe('Faaslets on a real API server', function () {
       ready: { status: 'False', reason: 'InvalidModule' },
       resolved: { status: 'False', reason: 'InvalidModule' },
       message: /a wasi-command module must export _start/,
+    },
+    {
+      name: 'a ~1.9 MB Go module gzip-compressed in its ConfigMap is Ready, with the digest of the module itself',
+      before: [configMap('go-module', 'module.wasm.gz', gzipSync(GO_COUNTER, { level: 9 }))],
+      options: [fromConfigMap('go-module', 'module.wasm.gz')],
+      ready: { status: 'True', reason: 'Ready' },
+      resolved: { status: 'True', reason: 'Resolved' },
+      digest: digestOf(GO_COUNTER),
+      exports: ['add', 'get', 'multiply'],
     },
   ];
 

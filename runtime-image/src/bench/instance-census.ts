@@ -43,6 +43,7 @@ const add = (instance: WebAssembly.Instance): void => {
     depth: 0,
     budget: workerBudget(),
     fuel: undefined,
+    stdioBytes: 0,
   };
   imports.current = ctx;
   (instance.exports.add as (n: number) => number)(1);

@@ -17,11 +17,14 @@ import {
   Quantity,
 } from '@glass/crds';
 import { compileFaaslet, sha256Hex } from '../runtime/compile-faaslet.js';
+import { compressModule } from '../runtime/gzip-module.js';
 
 /** Field manager of `--apply`: what kubectl shows as the writer of these objects. */
 export const DEPLOY_FIELD_MANAGER = 'glass-deploy';
 /** The key of the module in its ConfigMap's binaryData, as in crds/samples. */
 export const MODULE_KEY = 'module.wasm';
+/** The key of a module stored gzip-compressed, when it is over MAX_CONFIGMAP_MODULE_BYTES. */
+export const COMPRESSED_MODULE_KEY = 'module.wasm.gz';
 /** The API server refuses a ConfigMap whose data is over 1 MiB; leave room for the rest. */
 export const MAX_CONFIGMAP_MODULE_BYTES = 1024 * 1024 - 4096;
 
@@ -102,11 +105,15 @@ export async function buildDeployManifests(
   if (flags.url) {
     module = { url: flags.url, sha256: sha256Hex(bytes) };
   } else {
-    if (bytes.byteLength > MAX_CONFIGMAP_MODULE_BYTES) {
+    // Over a ConfigMap's 1 MiB, the module goes in gzip-compressed (ADR 0091).
+    const compressed = bytes.byteLength > MAX_CONFIGMAP_MODULE_BYTES;
+    const stored = compressed ? compressModule(bytes) : bytes;
+    if (stored.byteLength > MAX_CONFIGMAP_MODULE_BYTES) {
       throw new Error(
-        `${flags.module} is ${bytes.byteLength} bytes; a ConfigMap holds at most 1 MiB: host the module and pass --url <https URL> (the Faaslet pins it by sha256)`,
+        `${flags.module} is ${bytes.byteLength} bytes (${stored.byteLength} gzip-compressed); a ConfigMap holds at most 1 MiB: host the module and pass --url <https URL> (the Faaslet pins it by sha256)`,
       );
     }
+    const key = compressed ? COMPRESSED_MODULE_KEY : MODULE_KEY;
     const configMapName = `${flags.name}-module`;
     configMap = validated(
       ConfigMap,
@@ -114,11 +121,11 @@ export async function buildDeployManifests(
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: metadata(flags, configMapName),
-        binaryData: { [MODULE_KEY]: Buffer.from(bytes).toString('base64') },
+        binaryData: { [key]: Buffer.from(stored).toString('base64') },
       },
       `ConfigMap ${configMapName}`,
     );
-    module = { configMapRef: { name: configMapName, key: MODULE_KEY } };
+    module = { configMapRef: { name: configMapName, key } };
   }
   const faaslet = validated(
     Faaslet,

@@ -20,6 +20,7 @@ import { WasiRunner, WasiExit } from './wasi-runner.js';
 import { WASM_PAGE_BYTES } from '../wasm/memory-cap.js';
 import { textBytes } from './ascii.js';
 import { resolveNamespace } from '@glass/crds/namespace-template';
+import { ProcExit } from './wasi-preview1.js';
 
 interface LoadedGuest {
   definition: FaasletDefinition;
@@ -53,6 +54,21 @@ function memoryOf(instance: WebAssembly.Instance): WebAssembly.Memory | undefine
   return memory instanceof WebAssembly.Memory ? memory : undefined;
 }
 
+const EXITED = Symbol('proc_exit(0)');
+
+/** Calls an export; `proc_exit(0)` inside it answers EXITED, any other exit code throws. */
+function callUntilExit(
+  fn: (...a: (number | bigint)[]) => unknown,
+  args: (number | bigint)[],
+): unknown {
+  try {
+    return fn(...args);
+  } catch (error) {
+    if (error instanceof ProcExit && error.code === 0) return EXITED;
+    throw error;
+  }
+}
+
 /**
  * Runs invocations inside a guest worker: instances are pooled per Faaslet and reused; a
  * trapped instance is dropped, never returned to the pool; state goes through a Transaction.
@@ -79,7 +95,9 @@ export class GuestExecutor {
     if (definition.abi === 'wasi-command') await this.wasi.ready();
     const exports = new Map(definition.exports.map((e) => [e.name, e]));
     const { module, maxInstances } = definition;
-    const instances = new InstancePool(module, this.imports.importObject(), maxInstances);
+    const instances = new InstancePool(module, this.imports.importObject(), maxInstances, (i) => {
+      this.startInstance(i);
+    });
     const guest = { definition, exports, instances };
     this.revisions.set(definition.revision, guest);
     // Loads arrive in revision order; should an older one ever come late, it serves only the
@@ -177,7 +195,27 @@ export class GuestExecutor {
       depth,
       budget,
       fuel: undefined,
+      stdioBytes: 0,
     };
+  }
+
+  /**
+   * Once per instance, inside the invocation that created it: a reactor's `_initialize`
+   * (Go, C, Rust), or else `_start` (TinyGo and the prototype's modules, whose other exports
+   * are called after it). `proc_exit(0)` there is a normal end of start-up.
+   */
+  private startInstance(instance: WebAssembly.Instance): void {
+    const ctx = this.imports.current;
+    if (ctx) ctx.memory = memoryOf(instance);
+    const { _initialize: initialize, _start: start } = instance.exports;
+    const entry = typeof initialize === 'function' ? initialize : start;
+    if (typeof entry !== 'function') return;
+    try {
+      (entry as () => void)();
+    } catch (error) {
+      if (error instanceof ProcExit && error.code === 0) return;
+      throw error;
+    }
   }
 
   private run(
@@ -195,6 +233,8 @@ export class GuestExecutor {
       throw new NotFound(`Faaslet ${guest.definition.name} has no export ${exportName}`);
     let fuel: WebAssembly.Global | undefined;
     let result: unknown;
+    // Set before acquire: a new instance's start-up runs inside this invocation.
+    this.imports.current = ctx;
     try {
       const instance = guest.instances.acquire();
       fuel =
@@ -206,16 +246,13 @@ export class GuestExecutor {
       ctx.memory = memoryOf(instance);
       this.imports.current = ctx;
       const fn = instance.exports[exportName] as (...a: (number | bigint)[]) => unknown;
-      result = fn(...toWasmArgs(signature, args));
+      result = callUntilExit(fn, toWasmArgs(signature, args));
+      // proc_exit(0) is a normal return, but the guest's runtime has ended: drop the instance.
+      if (result === EXITED) return;
       // Only an instance that returned normally goes back: a trapped one may be half-updated.
       guest.instances.release(instance);
     } catch (error) {
-      // Out of fuel, in the call or in a new instance's start function: a worker runs it.
-      const outOfFuel = fuel === undefined || (fuel.value as number) < 0;
-      if (this.lane !== undefined && outOfFuel && error instanceof WebAssembly.RuntimeError) {
-        throw new YieldToWorker(OUT_OF_FUEL);
-      }
-      throw error;
+      throw this.outOfFuelOr(error, fuel);
     } finally {
       if (fuel) ctx.budget.fuel = fuel.value as number;
     }
@@ -223,6 +260,15 @@ export class GuestExecutor {
       ctx.output = [textBytes(String(result))];
       ctx.outputBytes = ctx.output[0]?.length ?? 0;
     }
+  }
+
+  /** Out of fuel, in the call or in a new instance's start function: a worker runs it. */
+  private outOfFuelOr(error: unknown, fuel: WebAssembly.Global | undefined): unknown {
+    const outOfFuel = fuel === undefined || (fuel.value as number) < 0;
+    if (this.lane !== undefined && outOfFuel && error instanceof WebAssembly.RuntimeError) {
+      return new YieldToWorker(OUT_OF_FUEL);
+    }
+    return error;
   }
 
   private nestedCall(faaslet: string, exportName: string, input: Uint8Array): Uint8Array | number {
@@ -318,7 +364,8 @@ export class GuestExecutor {
     const text = error instanceof Error ? error.message : String(error);
     if (error instanceof NotFound) return { kind: 'not-found', message: text };
     if (error instanceof ArgumentError) return { kind: 'bad-input', message: text };
-    if (error instanceof WasiExit) return { kind: 'exit', message: text };
+    if (error instanceof WasiExit || error instanceof ProcExit)
+      return { kind: 'exit', message: text };
     if (error instanceof QuotaExceeded) return { kind: 'quota', message: text };
     const memory = ctx.memory?.buffer.byteLength ?? 0;
     if (memory + WASM_PAGE_BYTES > definition.memoryBytes) {

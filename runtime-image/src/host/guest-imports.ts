@@ -1,6 +1,8 @@
 import { type InvocationBudget } from './invocation-budget.js';
 import { stateKey, type CallValues, type FaasletDefinition, type GuestLog } from './protocol.js';
-import type { Transaction } from './transaction.js';
+import { bytesText, textBytes } from './ascii.js';
+import { StateValueError, type Transaction } from './transaction.js';
+import { WASI_IMPORT_NAMES, wasiPreview1 } from './wasi-preview1.js';
 import { OUT_OF_FUEL, YieldToWorker } from './worker-cache.js';
 
 /** A guest-caused failure the host detected (bad pointer, oversized output): traps the guest. */
@@ -25,6 +27,16 @@ export interface InvocationContext {
   budget: InvocationBudget;
   /** The running instance's fuel global (fast lane only): host calls are charged to it. */
   fuel: WebAssembly.Global | undefined;
+  /** Bytes of WASI stdout/stderr logged so far (capped per invocation). */
+  stdioBytes: number;
+}
+
+/**
+ * The state namespace an invocation's imports act on. One helper, so where the namespace
+ * comes from (the Faaslet's template, resolved for the call: ADR 0100) changes here only.
+ */
+export function invocationNamespace(ctx: InvocationContext): string {
+  return ctx.namespace;
 }
 
 /** Runs export `exportName` of another Faaslet inside the same transaction. */
@@ -61,7 +73,9 @@ export const HOST_IMPORTS: Record<string, ReadonlySet<string>> = {
     'call',
     'call_result',
   ]),
-  env: new Set(['abort', 'seed']),
+  // abort/seed: AssemblyScript's runtime; get_state/set_state: the original prototype's ABI.
+  env: new Set(['abort', 'seed', 'get_state', 'set_state']),
+  wasi_snapshot_preview1: WASI_IMPORT_NAMES,
 };
 
 /**
@@ -97,6 +111,12 @@ export class GuestImports {
     if (due && performance.now() > budget.deadline) throw new YieldToWorker(OUT_OF_FUEL);
   }
 
+  private view(): DataView {
+    const memory = this.context().memory;
+    if (!memory) throw new GuestFault('module exports no memory');
+    return new DataView(memory.buffer);
+  }
+
   private bytes(ptr: number, len: number): Uint8Array {
     const memory = this.context().memory;
     if (!memory) throw new GuestFault('module exports no memory');
@@ -108,7 +128,7 @@ export class GuestImports {
 
   private key(ptr: number, len: number): string {
     const ctx = this.context();
-    return stateKey(ctx.namespace, decoder.decode(this.bytes(ptr, len)));
+    return stateKey(invocationNamespace(ctx), decoder.decode(this.bytes(ptr, len)));
   }
 
   private copyOut(source: Uint8Array, ptr: number, cap: number): number {
@@ -205,7 +225,26 @@ export class GuestImports {
       throw new GuestFault(`abort: ${message}${where}`);
     },
     seed: (): number => Date.now() * Math.random(),
+    // The prototype's ABI: numbers as the decimal text state_increment uses; absent reads 0.
+    get_state: (kp: number, kl: number): bigint => {
+      const key = this.key(kp, kl);
+      const value = this.context().txn.get(key);
+      if (value === null) return 0n;
+      const text = bytesText(value);
+      if (!/^-?[0-9]+$/.test(text)) throw new StateValueError(`value of ${key} is not an integer`);
+      return BigInt.asIntN(64, BigInt(text));
+    },
+    set_state: (kp: number, kl: number, value: number): void => {
+      this.context().txn.set(this.key(kp, kl), textBytes(String(value)));
+    },
   };
+
+  /** WASI preview 1 for `abi: glass` modules, deny by default (host/wasi-preview1.ts). */
+  readonly wasi = wasiPreview1({
+    context: () => this.context(),
+    bytes: (ptr, len) => this.bytes(ptr, len),
+    view: () => this.view(),
+  });
 
   /** AssemblyScript strings are UTF-16 with their byte length 4 bytes before the pointer. */
   private assemblyScriptString(ptr: number): string | undefined {
@@ -217,6 +256,6 @@ export class GuestImports {
   }
 
   importObject(): WebAssembly.Imports {
-    return { glass: this.glass, env: this.env };
+    return { glass: this.glass, env: this.env, wasi_snapshot_preview1: this.wasi };
   }
 }

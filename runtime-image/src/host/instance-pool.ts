@@ -11,6 +11,8 @@ export class InstancePool {
     private readonly imports: WebAssembly.Imports,
     /** Idle instances kept; one more returned is dropped for the GC. */
     private readonly maxIdle: number,
+    /** Runs once on each new instance before its first call (a reactor's `_initialize`). */
+    private readonly start?: (instance: WebAssembly.Instance) => void,
   ) {}
 
   /** Idle instances held now, for the instance-count metric. */
@@ -24,7 +26,9 @@ export class InstancePool {
 
   /** A new instance with its own memory; `acquire` uses it when no instance is idle. */
   create(): WebAssembly.Instance {
-    return new WebAssembly.Instance(this.module, this.imports);
+    const instance = new WebAssembly.Instance(this.module, this.imports);
+    this.start?.(instance);
+    return instance;
   }
 
   /** Only an instance that returned normally may come back: a trapped one may be half-updated. */

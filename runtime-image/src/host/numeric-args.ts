@@ -29,13 +29,14 @@ function checkOne(type: ValueType, text: string, index: number): void {
 
 /** Checks the arguments on the main thread, so a bad request never reaches a worker. */
 export function checkArgs(signature: ExportSignature, args: string[]): void {
-  if (args.length !== signature.params.length) {
+  // Fewer arguments than parameters is fine: the rest are 0, as in the original Glass.
+  if (args.length > signature.params.length) {
     throw new ArgumentError(
       `${signature.name} takes ${signature.params.length} numeric argument(s) (${signature.params.join(', ') || 'none'}), got ${args.length}`,
     );
   }
-  signature.params.forEach((type, i) => {
-    checkOne(type, args[i] ?? '', i);
+  args.forEach((text, i) => {
+    checkOne(signature.params[i] ?? 'i64', text, i);
   });
 }
 

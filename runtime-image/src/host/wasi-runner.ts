@@ -34,7 +34,8 @@ export class WasiRunner {
       capOutput(wasiImports, ctx);
       const instance = new WebAssembly.Instance(definition.module, {
         ...wasiImports,
-        ...imports.importObject(),
+        glass: imports.glass,
+        env: imports.env,
       });
       const memory = instance.exports.memory;
       ctx.memory = memory instanceof WebAssembly.Memory ? memory : undefined;

@@ -6,6 +6,7 @@ import {
   fetchModule,
   type ModuleFetchPolicy,
 } from './module-fetch.js';
+import { moduleFromStored } from './gzip-module.js';
 
 export {
   DigestMismatchError,
@@ -33,7 +34,11 @@ export async function resolveModuleBytes(
     const data = configMap.binaryData?.[key];
     if (data === undefined)
       throw new ModuleNotFoundError(`ConfigMap ${name} has no binaryData key ${key}`);
-    return new Uint8Array(Buffer.from(data, 'base64'));
+    // Modules over a ConfigMap's 1 MiB are stored gzip-compressed (ADR 0091).
+    return moduleFromStored(
+      new Uint8Array(Buffer.from(data, 'base64')),
+      `ConfigMap ${name} key ${key}`,
+    );
   }
   if (source.url !== undefined) {
     const bytes = await fetchModule(source.url, fetchPolicy);

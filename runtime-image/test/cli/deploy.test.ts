@@ -2,7 +2,7 @@
 // `glass runtime` and the operator read) to the same module bytes; what it refuses, it refuses
 // with a message and nothing on stdout; `--apply` writes the objects to a real API server.
 import { strict as assert } from 'node:assert';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { GLASS_BIN } from '../support/cli-process.js';
 import { run, startControlPlane, type ControlPlane, type Run } from '../support/control-plane.js';
 import { REPO_ROOT } from '../support/runtime-server.js';
 
-/** Made in before(): one byte more than a ConfigMap holds. */
+/** Made in before(): one byte more than a ConfigMap holds, and incompressible. */
 const TOO_BIG = join(tmpdir(), `glass-deploy-too-big-${process.pid}.wasm`);
 const MISSING = join(tmpdir(), `glass-deploy-missing-${process.pid}.wasm`);
 const guest = (name: string): string => join(REPO_ROOT, 'guests', 'build', `${name}.wasm`);
@@ -41,6 +41,18 @@ interface PrintCase {
 }
 
 const printed: PrintCase[] = [
+  {
+    name: 'a ~1.9 MB Go module gzip-compressed into its ConfigMap (over 1 MiB raw)',
+    args: [guest('counter-go'), '--name', 'counter-go'],
+    module: guest('counter-go'),
+    configMap: true,
+    expect: (f) => {
+      assert.deepEqual(f.spec.module.configMapRef, {
+        name: 'counter-go-module',
+        key: 'module.wasm.gz',
+      });
+    },
+  },
   {
     name: 'a module in a ConfigMap and a Faaslet of the default cluster',
     args: [guest('counter'), '--name', 'my-counter'],
@@ -130,7 +142,7 @@ interface RefusedCase {
 
 describe('glass deploy', function () {
   before(function () {
-    writeFileSync(TOO_BIG, Buffer.alloc(1024 * 1024 + 1));
+    writeFileSync(TOO_BIG, randomBytes(1024 * 1024 + 1));
   });
   after(function () {
     rmSync(TOO_BIG, { force: true });
@@ -196,7 +208,7 @@ describe('glass deploy', function () {
     {
       name: 'a module too big for a ConfigMap, pointing at --url',
       args: [TOO_BIG, '--name', 'x'],
-      message: /a ConfigMap holds at most 1 MiB: host the module and pass --url/,
+      message: /gzip-compressed\); a ConfigMap holds at most 1 MiB: host the module and pass --url/,
     },
     {
       name: 'a file that is not there',

@@ -1,0 +1,3 @@
+module glass.dev/guests
+
+go 1.24

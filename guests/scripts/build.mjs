@@ -97,7 +97,15 @@ async function compileGo(guest) {
   try {
     await execFileAsync(
       'go',
-      ['build', '-buildmode=c-shared', '-trimpath', '-o', outFile, `./${guest.source}`],
+      [
+        'build',
+        '-buildmode=c-shared',
+        '-trimpath',
+        '-buildvcs=false',
+        '-o',
+        outFile,
+        `./${guest.source}`,
+      ],
       { cwd: goDir, env: { ...process.env, GOOS: 'wasip1', GOARCH: 'wasm', GOFLAGS: '-mod=mod' } },
     );
   } catch (error) {

@@ -37,6 +37,23 @@ function encodeS32(value: number): number[] {
   }
 }
 
+/** `fuel = <top of stack>; if (fuel < 0) unreachable`: the end of every charge. */
+function storeAndTrapIfNegative(g: number[]): number[] {
+  return [
+    0x24,
+    ...g, // global.set fuel
+    0x23,
+    ...g, // global.get fuel
+    0x41,
+    0x00, // i32.const 0
+    0x48, // i32.lt_s
+    0x04,
+    0x40, // if (empty)
+    0x00, // unreachable
+    0x0b, // end
+  ];
+}
+
 /** `fuel -= weight; if (fuel < 0) unreachable` */
 function check(fuelGlobal: number, weight: number): number[] {
   const g = encodeU32(fuelGlobal);
@@ -46,17 +63,7 @@ function check(fuelGlobal: number, weight: number): number[] {
     0x41,
     ...encodeS32(weight), // i32.const
     0x6b, // i32.sub
-    0x24,
-    ...g, // global.set
-    0x23,
-    ...g, // global.get
-    0x41,
-    0x00, // i32.const 0
-    0x48, // i32.lt_s
-    0x04,
-    0x40, // if (empty)
-    0x00, // unreachable
-    0x0b, // end
+    ...storeAndTrapIfNegative(g),
   ];
 }
 
@@ -79,17 +86,7 @@ function chargeCount(fuelGlobal: number, shift: number): number[] {
     shift, // i32.const shift
     0x76, // i32.shr_u
     0x6b, // i32.sub
-    0x24,
-    ...g, // global.set fuel
-    0x23,
-    ...g, // global.get fuel
-    0x41,
-    0x00, // i32.const 0
-    0x48, // i32.lt_s
-    0x04,
-    0x40, // if (empty)
-    0x00, // unreachable
-    0x0b, // end
+    ...storeAndTrapIfNegative(g),
     0x23,
     ...scratch, // global.get scratch
   ];

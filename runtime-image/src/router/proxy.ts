@@ -124,8 +124,23 @@ export interface ProxyOptions {
   maxAttempts: number;
 }
 
+/**
+ * A pod that answers one of these ran nothing: `not_owner` (its view of the owners moved) or
+ * `not_ready` (starting, or done handing over and about to exit). Another pod may take the call,
+ * with or without an Idempotency-Key.
+ */
+type RanNothing = 'not-owner' | 'not-ready';
+const RAN_NOTHING: Readonly<Record<string, RanNothing>> = {
+  not_owner: 'not-owner',
+  not_ready: 'not-ready',
+};
+const RAN_NOTHING_KINDS: Readonly<Record<RanNothing, true>> = {
+  'not-owner': true,
+  'not-ready': true,
+};
+
 type Attempt =
-  { ok: true; status: number } | { ok: false; kind: FailureKind | 'not-owner'; error: Error };
+  { ok: true; status: number } | { ok: false; kind: FailureKind | RanNothing; error: Error };
 
 export class UpstreamProxy {
   constructor(
@@ -176,21 +191,22 @@ export class UpstreamProxy {
     };
     let owners = 0;
     for (const [i, pod] of pods.entries()) {
-      const canRetry = !lastRound || i + 1 < pods.length;
-      const attempt = await this.attempt(pod, req, res, namespace, canRetry);
+      // Another round comes only when every pod said `not_owner`; a `not_ready` pod is passed
+      // over only for another pod of this round.
+      const more = i + 1 < pods.length;
+      const passOver = { 'not-owner': more || !lastRound, 'not-ready': more };
+      const attempt = await this.attempt(pod, req, res, namespace, passOver);
       if (attempt.ok) return { ok: true, pod, status: attempt.status, attempts: i + 1 };
       if (res.destroyed) return failedOutcome(pod, attempt, i + 1);
       if (attempt.kind !== 'not-owner') {
         owners += 1;
-        this.table.failed(pod);
-        this.metrics.failures.inc({ pod: pod.name, kind: attempt.kind });
+        this.failedOn(pod, attempt.kind);
       }
       last = failedOutcome(pod, attempt, i + 1);
-      // `not_owner`: the pod ran nothing (its view of the owners moved), so another may.
-      const reached = attempt.kind !== 'connect' && attempt.kind !== 'not-owner';
-      if (reached && !req.idempotent) return last;
+      const ranNothing = attempt.kind === 'connect' || attempt.kind in RAN_NOTHING_KINDS;
+      if (!ranNothing && !req.idempotent) return last;
       if (i + 1 < pods.length)
-        this.metrics.retries.inc({ reason: reached ? 'idempotent' : 'not_reached' });
+        this.metrics.retries.inc({ reason: ranNothing ? 'not_reached' : 'idempotent' });
     }
     return owners === 0 ? NOBODY_OWNS : last;
   }
@@ -201,8 +217,8 @@ export class UpstreamProxy {
     req: UpstreamRequest,
     res: ServerResponse,
     namespace: string | undefined,
-    /** Another pod is left to try: a `not_owner` answer is held back for it. */
-    canRetry: boolean,
+    /** Whether an answer that ran nothing is held back for another pod or another round. */
+    passOver: Readonly<Record<RanNothing, boolean>>,
   ): Promise<Attempt> {
     pod.requests += 1;
     pod.inFlight += 1;
@@ -233,15 +249,13 @@ export class UpstreamProxy {
         },
         onResponseStart: (c, status, headers) => {
           if (status < 200) return; // 1xx: the real answer follows
-          if (status === 503 && headers[ERROR_CODE_HEADER] === 'not_owner' && canRetry) {
+          const code = headers[ERROR_CODE_HEADER];
+          const ranNothing = status === 503 && typeof code === 'string' && RAN_NOTHING[code];
+          if (ranNothing && passOver[ranNothing]) {
             skipped = true;
             done();
-            c.abort(new Error('not the owner'));
-            resolve({
-              ok: false,
-              kind: 'not-owner',
-              error: new Error(`pod ${pod.name} is not the owner`),
-            });
+            c.abort(new Error(code));
+            resolve({ ok: false, kind: ranNothing, error: new Error(`pod ${pod.name}: ${code}`) });
             return;
           }
           started = true;
@@ -294,6 +308,12 @@ export class UpstreamProxy {
     });
   }
 
+  /** A try that failed for a reason of the pod's own (not a `not_owner`) counts against it. */
+  private failedOn(pod: Pod, kind: FailureKind | 'not-ready'): void {
+    this.table.failed(pod);
+    this.metrics.failures.inc({ pod: pod.name, kind: kind === 'not-ready' ? 'unavailable' : kind });
+  }
+
   private answered(pod: Pod, status: number, errorCode: unknown): void {
     // A 503 `unavailable` is the global tier (Redis) being down: every pod says the same, so
     // it is the request's failure, not this pod's; ejecting would empty the ring. `not_owner`
@@ -312,7 +332,7 @@ export class UpstreamProxy {
 
 function failedOutcome(
   pod: Pod,
-  attempt: { kind: FailureKind | 'not-owner'; error: Error },
+  attempt: { kind: FailureKind | RanNothing; error: Error },
   attempts: number,
 ): ProxyOutcome {
   // The error's code only: its message names the pod's address, which a client has no business

@@ -372,6 +372,29 @@ describe('router failover and ejection against real backend processes', function
     );
   });
 
+  it('a pod that answers 503 not_ready ran nothing: the call goes to the next pod, even without an Idempotency-Key', async () => {
+    const owner = backends[0]!;
+    const user = userOwnedBy(router, owner.name);
+    const next = [...router.table.ring.walk(user)][1];
+    await fixtureCall(owner, '/_fixture/ready?value=false');
+    const answer = await call(client, '/invoke/counter/incr', {
+      method: 'POST',
+      body: 'payload',
+      headers: { 'x-user-id': user },
+    });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.pod, next);
+    assert.equal((answer.json as { body: string }).body, 'payload');
+    assert.equal((await stats(owner)).requests, 1, 'the owner was asked once');
+  });
+
+  it('when every pod answers 503 not_ready, the client gets that answer', async () => {
+    for (const b of backends) await fixtureCall(b, '/_fixture/ready?value=false');
+    const answer = await call(client, '/invoke/counter/incr', { method: 'POST' });
+    assert.equal(answer.status, 503);
+    assert.equal((answer.json as { error: { code: string } }).error.code, 'not_ready');
+  });
+
   it('a single injected error does not eject a pod', async () => {
     const owner = backends[1]!;
     const user = userOwnedBy(router, owner.name);

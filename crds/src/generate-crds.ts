@@ -1,5 +1,5 @@
-// Writes crds/*.yaml and the Helm chart's copies (charts/glass/crds/*.yaml) from the zod
-// schemas, or with --check fails when any of them drifted.
+// Writes crds/*.yaml, the Helm chart's copies (charts/glass/crds/*.yaml) and
+// crds/kustomization.yaml from the zod schemas, or with --check fails when any of them drifted.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -11,21 +11,34 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Every folder that holds the CRDs, relative to the repository root. */
 const TARGET_DIRS = ['crds/', 'charts/glass/crds/'];
 
+/**
+ * `kubectl apply --server-side -k crds/` applies the CRDs and nothing else of the folder, which
+ * also holds the package's own files (package.json, tsconfig.json) that `-f crds/` would try.
+ */
+function kustomization(files: readonly string[]): string {
+  const resources = files.map((f) => `  - ${f}\n`).join('');
+  return `${HEADER}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources}`;
+}
+
+const definitions = glassCustomResourceDefinitions();
+const outputs = [
+  ...definitions.flatMap(({ file, crd }) =>
+    TARGET_DIRS.map((dir) => ({ dir, file, text: HEADER + stringify(crd, { lineWidth: 0 }) })),
+  ),
+  { dir: 'crds/', file: 'kustomization.yaml', text: kustomization(definitions.map((d) => d.file)) },
+];
+
 const check = process.argv.includes('--check');
 const drifted: string[] = [];
-for (const { file, crd } of glassCustomResourceDefinitions()) {
-  const text = HEADER + stringify(crd, { lineWidth: 0 });
-  for (const dir of TARGET_DIRS) {
-    const path = `${REPO_ROOT}${dir}${file}`;
-    if (!check) {
-      await mkdir(`${REPO_ROOT}${dir}`, { recursive: true });
-      await writeFile(path, text);
-      console.log(`wrote ${dir}${file}`);
-      continue;
-    }
-    const current = await readFile(path, 'utf8').catch(() => '');
-    if (current !== text) drifted.push(`${dir}${file}`);
+for (const { dir, file, text } of outputs) {
+  const path = `${REPO_ROOT}${dir}${file}`;
+  if (check) {
+    if ((await readFile(path, 'utf8').catch(() => '')) !== text) drifted.push(`${dir}${file}`);
+    continue;
   }
+  await mkdir(`${REPO_ROOT}${dir}`, { recursive: true });
+  await writeFile(path, text);
+  console.log(`wrote ${dir}${file}`);
 }
 if (drifted.length > 0) {
   console.error(

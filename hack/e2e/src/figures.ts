@@ -1,14 +1,22 @@
-// The figures the e2e prints: the time from `kubectl apply` of a Faaslet to its first good curl,
-// and the error window after the pod kill, with what they rest on.
+// The figures the e2e prints: from `helm install` to a Ready GlassCluster, from `kubectl apply`
+// of a Faaslet to its first good curl, the error window after a container kill and a runtime
+// container's start to ready, with what they rest on.
 import type { Affinity } from './affinity.js';
+import type { ContainerSecurity } from './container-security.js';
 import type { FirstCurl } from './faaslets.js';
+import type { NoHelm } from './no-helm.js';
 import type { PodKill } from './pod-kill.js';
 import type { RollingRestart } from './rolling-restart.js';
+import type { UserLines } from './user-lines.js';
 
 export interface Figures {
-  controlPlaneMs?: number;
+  clusterMs?: number;
   installMs?: number;
+  security?: ContainerSecurity;
+  userLines?: UserLines;
+  redisMs?: number;
   firstCurl?: FirstCurl;
+  noHelm?: NoHelm;
   affinity?: Affinity;
   kill?: PodKill;
   rollout?: RollingRestart;
@@ -19,10 +27,20 @@ const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 export function printFigures(f: Figures): void {
   const lines = ['', 'e2e-local figures'];
-  if (f.controlPlaneMs !== undefined)
-    lines.push(`  control plane up                       ${s(f.controlPlaneMs)}`);
+  if (f.clusterMs !== undefined)
+    lines.push(`  hack/cluster.sh up, images loaded      ${s(f.clusterMs)}`);
   if (f.installMs !== undefined)
-    lines.push(`  helm install → cluster Ready, pods ready ${s(f.installMs)}`);
+    lines.push(`  helm install → GlassCluster Ready, pods ready ${s(f.installMs)}`);
+  if (f.security)
+    lines.push(
+      `  in ${f.security.pod}: id -u ${f.security.uid}; touch /app: "${f.security.appWrite}"; touch /tmp: ${f.security.tmpWrite}`,
+    );
+  if (f.userLines)
+    lines.push(
+      `  kubectl apply -f crds/samples/counter.yaml → first good curl through kubectl port-forward ${s(f.userLines.applyToCurlMs)} (answers ${f.userLines.answers.join(', ')})`,
+    );
+  if (f.redisMs !== undefined)
+    lines.push(`  helm upgrade with Redis → new runtime pods ready ${s(f.redisMs)}`);
   for (const [faaslet, ms] of Object.entries(f.firstCurl ?? {})) {
     lines.push(`  kubectl apply → first good curl: ${faaslet.padEnd(15)} ${s(ms)}`);
   }
@@ -35,8 +53,9 @@ export function printFigures(f: Figures): void {
   if (f.kill) {
     const { kill } = f;
     lines.push(
-      `  kill -9 ${kill.victim}: Failed after ${s(kill.failedMs)}, replacement ${kill.replacement} ready after ${s(kill.replacementReadyMs)}, router ring updated after ${s(kill.ringMs)}`,
+      `  kill -9 of ${kill.victim}'s runtime container: restarted by the kubelet after ${s(kill.restartedMs)}, pod ready after ${s(kill.readyMs)}, back on the router's ring after ${s(kill.ringMs)}`,
     );
+    lines.push(`  runtime container start → pod ready     ${s(kill.readyMs - kill.restartedMs)}`);
     lines.push(
       `  error window after the kill            ${s(kill.errorWindowMs)} (${kill.load.failedAttempts} failed attempts, all retried to success)`,
     );
@@ -53,6 +72,10 @@ export function printFigures(f: Figures): void {
       `  kubectl rollout restart of the runtimes under load: ${s(rollout.rolloutMs)}; ${rollout.load.acknowledged} cart adds acknowledged, ${rollout.apples} in the carts, ${rollout.load.failedAttempts} failed attempts`,
     );
   }
+  if (f.noHelm)
+    lines.push(
+      `  without helm: kubectl apply -k crds/ → a good curl through the router ${s(f.noHelm.linesToCurlMs)}`,
+    );
   if (f.totalMs !== undefined)
     lines.push(`  total                                  ${s(f.totalMs)}`);
   console.log(lines.join('\n'));

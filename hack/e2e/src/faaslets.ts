@@ -1,15 +1,16 @@
-// Step 3-4: `kubectl apply -f` the sample Faaslets (the files a user applies) and one with
-// global durability, time each from the apply to its first good answer through the router,
-// then check that each one answers correctly.
+// `kubectl apply -f` the sample Faaslets (the files a user applies), and later one with global
+// durability, time each from the apply to its first good answer through the router, then check
+// that each one answers correctly.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Cluster } from './cluster.js';
 import type { PodView } from './cluster-view.js';
-import type { ControlPlane } from './control-plane.js';
 import { call, describeAnswer, type CallOptions } from './http.js';
 import { check, waitFor } from './wait.js';
 
 export const GLOBAL_FAASLET = 'counter-global';
-const SAMPLES = ['counter', 'kv', 'echo-wasi', 'cart'];
+/** The samples in crds/samples, each a file of that name. */
+export const SAMPLES = ['counter', 'kv', 'echo-wasi', 'cart'];
 
 /** The counter module again, its state in Redis: what the pod-kill step writes to. */
 const GLOBAL_FAASLET_YAML = `apiVersion: glass.dev/v1alpha1
@@ -71,8 +72,13 @@ async function probeOnce(baseUrl: string, probe: Probe): Promise<boolean> {
 /** Milliseconds from the apply to the first good answer through the router, per Faaslet. */
 export type FirstCurl = Record<string, number>;
 
+/**
+ * Applies the named Faaslets (samples by their file, GLOBAL_FAASLET from the text above) and
+ * waits until each answers through the router and on every runtime pod.
+ */
 export async function applyFaaslets(
-  plane: ControlPlane,
+  cluster: Cluster,
+  faaslets: readonly string[],
   options: {
     repoRoot: string;
     workDir: string;
@@ -81,17 +87,22 @@ export async function applyFaaslets(
     runtimePods: PodView[];
   },
 ): Promise<FirstCurl> {
-  const globalFile = join(options.workDir, `${GLOBAL_FAASLET}.yaml`);
-  await writeFile(globalFile, GLOBAL_FAASLET_YAML);
-  const files = [
-    ...SAMPLES.map((s) => join(options.repoRoot, 'crds', 'samples', `${s}.yaml`)),
-    globalFile,
-  ];
+  const files = [];
+  for (const name of faaslets) {
+    if (name !== GLOBAL_FAASLET) {
+      files.push(join(options.repoRoot, 'crds', 'samples', `${name}.yaml`));
+      continue;
+    }
+    const globalFile = join(options.workDir, `${GLOBAL_FAASLET}.yaml`);
+    await writeFile(globalFile, GLOBAL_FAASLET_YAML);
+    files.push(globalFile);
+  }
+  const probes = PROBES.filter((p) => faaslets.includes(p.faaslet));
   const applied = performance.now();
-  await plane.kubectlOk(['apply', '-n', options.namespace, ...files.flatMap((f) => ['-f', f])]);
+  await cluster.kubectlOk(['apply', '-n', options.namespace, ...files.flatMap((f) => ['-f', f])]);
   const firstCurl: FirstCurl = {};
   await Promise.all(
-    PROBES.map(async (probe) => {
+    probes.map(async (probe) => {
       await waitFor(
         `a first good answer from Faaslet ${probe.faaslet} through the router`,
         60_000,
@@ -103,7 +114,7 @@ export async function applyFaaslets(
   );
   // Every runtime pod serves every Faaslet before the checks, which may land on any of them.
   for (const pod of options.runtimePods) {
-    for (const probe of PROBES) {
+    for (const probe of probes) {
       await waitFor(`pod ${pod.name} to serve ${probe.faaslet}`, 30_000, async () =>
         (await probeOnce(`http://${pod.ip ?? ''}:8080`, probe)) ? true : undefined,
       );

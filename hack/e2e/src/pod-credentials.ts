@@ -1,10 +1,11 @@
 // The pods act with their own ServiceAccount's RBAC and nothing more: checked with
-// `kubectl auth whoami` and `kubectl auth can-i` against the kubeconfig the agent gave each pod.
-import type { NodeAgent } from '../agent.js';
-import type { ControlPlane } from './control-plane.js';
-import { check } from './wait.js';
-import { run } from '@glass/runtime/test-support/run';
+// `kubectl auth whoami` and `kubectl auth can-i` with the token the kubelet mounted in each pod,
+// read out of the running container.
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { run } from '@glass/runtime/test-support/run';
+import type { Cluster } from './cluster.js';
+import { check } from './wait.js';
 
 interface Expectation {
   /** Pod name prefix and the ServiceAccount it runs as. */
@@ -58,21 +59,69 @@ const EXPECTATIONS: Expectation[] = [
   },
 ];
 
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** A kubeconfig with only the pod's own credentials: its token and CA, the API server's address. */
+async function podKubeconfig(cluster: Cluster, namespace: string, pod: string, workDir: string) {
+  const read = (file: string) =>
+    cluster.kubectlOk([
+      'exec',
+      '-n',
+      namespace,
+      pod,
+      '--',
+      'cat',
+      `${SERVICE_ACCOUNT_DIR}/${file}`,
+    ]);
+  const [token, ca, server] = [
+    await read('token'),
+    await read('ca.crt'),
+    await cluster.kubectlOk([
+      'config',
+      'view',
+      '--raw',
+      '-o',
+      'jsonpath={.clusters[0].cluster.server}',
+    ]),
+  ];
+  const file = join(workDir, `${pod}.kubeconfig`);
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'c',
+        cluster: { server, 'certificate-authority-data': Buffer.from(ca).toString('base64') },
+      },
+    ],
+    users: [{ name: 'pod', user: { token } }],
+    contexts: [{ name: 'pod', context: { cluster: 'c', user: 'pod', namespace } }],
+    'current-context': 'pod',
+  };
+  await writeFile(file, JSON.stringify(config), { mode: 0o600 });
+  return file;
+}
+
 export async function checkPodCredentials(
-  agent: NodeAgent,
-  plane: ControlPlane,
+  cluster: Cluster,
   namespace: string,
+  workDir: string,
 ): Promise<void> {
-  const kubectl = join(plane.binDir, 'kubectl');
+  const kubectl = join(cluster.binDir, 'kubectl');
+  const pods = (
+    await cluster.kubectlOk([
+      'get',
+      'pods',
+      '-n',
+      namespace,
+      '-o',
+      'jsonpath={.items[*].metadata.name}',
+    ])
+  ).split(' ');
   for (const expectation of EXPECTATIONS) {
-    const pod = agent
-      .pods()
-      .find((p) => p.name.startsWith(expectation.podPrefix) && Object.keys(p.pids).length > 0);
-    check(
-      pod?.kubeconfig !== undefined,
-      `a running ${expectation.podPrefix}* pod with a kubeconfig`,
-    );
-    const as = ['--kubeconfig', pod.kubeconfig];
+    const pod = pods.find((p) => p.startsWith(expectation.podPrefix));
+    check(pod !== undefined, `a running ${expectation.podPrefix}* pod`);
+    const as = ['--kubeconfig', await podKubeconfig(cluster, namespace, pod, workDir)];
     const whoami = await run(kubectl, [
       ...as,
       'auth',
@@ -83,7 +132,7 @@ export async function checkPodCredentials(
     const user = `system:serviceaccount:${namespace}:${expectation.serviceAccount}`;
     check(
       whoami.stdout === user,
-      `pod ${pod.name} acts as ${user}, not "${whoami.stdout}" ${whoami.stderr}`,
+      `pod ${pod} acts as ${user}, not "${whoami.stdout}" ${whoami.stderr}`,
     );
     for (const [verb = '', resource = ''] of expectation.allowed) {
       const answer = await run(kubectl, [...as, 'auth', 'can-i', verb, resource, '-n', namespace]);

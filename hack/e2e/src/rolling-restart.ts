@@ -2,7 +2,7 @@
 // carts, whose namespaces (`cart-{user}`) are `local`: every pod is replaced, one at a time, and
 // each hands its carts to their new owners before it exits (ADR 0103). Every acknowledged add
 // must be in the carts afterwards, and no call with an Idempotency-Key may fail.
-import type { ControlPlane } from './control-plane.js';
+import type { Cluster } from './cluster.js';
 import { call, describeAnswer } from './http.js';
 import { IncrementLoad, LOAD_USERS, loadUser, type LoadResult } from './increment-load.js';
 import { CLUSTER } from './install-glass.js';
@@ -25,7 +25,7 @@ async function applesIn(routerUrl: string, user: string): Promise<number> {
 }
 
 export async function rollingRestart(
-  plane: ControlPlane,
+  plane: Cluster,
   routerUrl: string,
   namespace: string,
 ): Promise<RollingRestart> {

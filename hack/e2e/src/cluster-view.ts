@@ -4,12 +4,21 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes
 
 export type Component = 'operator' | 'runtime' | 'router';
 
+export interface ContainerView {
+  name: string;
+  /** `containerd://<id>`, as the kubelet reports it. */
+  id: string | undefined;
+  restartCount: number;
+  ready: boolean;
+}
+
 export interface PodView {
   name: string;
   uid: string;
   phase: string;
   ip: string | undefined;
   ready: boolean;
+  containers: ContainerView[];
 }
 
 interface Conditioned {
@@ -22,6 +31,12 @@ const view = (pod: V1Pod): PodView => ({
   phase: pod.status?.phase ?? 'Pending',
   ip: pod.status?.podIP,
   ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+  containers: (pod.status?.containerStatuses ?? []).map((c) => ({
+    name: c.name,
+    id: c.containerID,
+    restartCount: c.restartCount,
+    ready: c.ready,
+  })),
 });
 
 export class ClusterView {

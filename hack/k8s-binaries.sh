@@ -22,6 +22,7 @@
 : "${GLASS_K8S_VERSION:=v1.37.1}"  # k8s.io/kubernetes; staging modules at v0.37.1
 : "${GLASS_ETCD_VERSION:=v3.7.3}"  # go.etcd.io/etcd/server/v3; k8s 1.37 wants etcd 3.7 (min 3.5.24)
 : "${GLASS_HELM_VERSION:=v3.22.0}" # helm.sh/helm/v3
+: "${GLASS_COREDNS_VERSION:=v1.15.0}" # github.com/coredns/coredns; only hack/cluster.sh needs it
 
 GLASS_K8S__SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
@@ -224,6 +225,22 @@ glass_k8s__build_etcd() (
   glass_k8s__build_binary "$work" etcd "$version" "$mod" "$ldflags" "$bindir"
 )
 
+glass_k8s__build_coredns() (
+  set -euo pipefail
+  local version=$1 bindir=$2 work
+  mkdir -p "$bindir"
+  work=$(mktemp -d "$bindir/../.build.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  local mod=github.com/coredns/coredns commit
+  commit=$(glass_k8s__require_module "$mod" "$version" "$work")
+  (cd "$work" && glass_k8s__gorun get "$mod@$version" 2>&1 | glass_k8s__quiet >&2)
+  # As CoreDNS's Makefile; the plugin set is the default one compiled into its module.
+  local ldflags="-s -w"
+  [[ -z "$commit" ]] || ldflags+=" -X $mod/coremain.GitCommit=${commit:0:7}"
+  glass_k8s__log "building coredns $version"
+  glass_k8s__build_binary "$work" coredns "$version" "$mod" "$ldflags" "$bindir"
+)
+
 glass_k8s__build_helm() (
   set -euo pipefail
   local version=$1 bindir=$2 work
@@ -270,6 +287,7 @@ glass_k8s__build_locked() {
   k8s) glass_k8s__build_k8s "$version" "$bindir" "${todo[@]}" ;;
   etcd) glass_k8s__build_etcd "$version" "$bindir" ;;
   helm) glass_k8s__build_helm "$version" "$bindir" ;;
+  coredns) glass_k8s__build_coredns "$version" "$bindir" ;;
   *) glass_k8s__die "unknown component $component" ;;
   esac
 }

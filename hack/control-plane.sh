@@ -542,6 +542,6 @@ up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
--h | --help | help) sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
+-h | --help | help) sed -n '2,26s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
 *) die "usage: hack/control-plane.sh up|down|status|env" ;;
 esac

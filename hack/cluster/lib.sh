@@ -18,6 +18,8 @@ CLUSTER_MARKER=.glass-cluster
 # kernel has no dummy interfaces). The service range is control-plane.sh's.
 BRIDGE=glass0
 CNI_NETWORK=glass
+# Debian's containernetworking-plugins; /opt/cni/bin elsewhere.
+CNI_BIN_DIR=${GLASS_CNI_BIN_DIR:-/usr/lib/cni}
 POD_CIDR=10.244.0.0/24
 NODE_IP=10.244.0.1
 DNS_IP=10.0.0.10

@@ -41,6 +41,8 @@ need_tools() {
   [[ -x "$CNI_BIN_DIR/bridge" && -x "$CNI_BIN_DIR/host-local" && -x "$CNI_BIN_DIR/loopback" ]] ||
     cdie "CNI plugins not found in $CNI_BIN_DIR: apt-get install containernetworking-plugins (or set GLASS_CNI_BIN_DIR)"
   cneed iptables "apt-get install iptables"
+  # `down` removes the nf_tables tables iptables-nft made for the kubelet and kube-proxy.
+  cneed nft "apt-get install nftables"
   cneed ip "apt-get install iproute2"
   cneed findmnt "apt-get install util-linux"
   cneed setsid "apt-get install util-linux"

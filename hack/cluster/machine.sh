@@ -5,8 +5,8 @@
 #                              cgroups, the fixed paths a node writes to) into DIR
 #   machine.sh compare A B     diff two snapshots; exit 1 if they differ
 #   machine.sh sweep BEFORE    undo what a node left behind, after its processes stopped:
-#                              mounts, kubepods cgroups, the bridge, KUBE-* iptables chains,
-#                              sysctls (back to the values in snapshot BEFORE), fixed paths
+#                              mounts, kubepods cgroups, the bridge, KUBE-* iptables chains
+#                              and the nf_tables tables they needed, sysctls (back to the values in snapshot BEFORE), fixed paths
 #                              that did not exist in BEFORE
 #
 # GLASS_MACHINE_IGNORE (compare): an extended regex of lines to leave out of the diff, for a
@@ -126,6 +126,26 @@ sweep_iptables() {
   done
 }
 
+# iptables-nft makes the nf_tables tables it writes to (the kubelet's KUBE-IPTABLES-HINT in
+# mangle, its canaries in ip6 filter/nat, ...) and nothing in iptables removes a table. Delete
+# those that were not there before and hold no rules any more.
+sweep_tables() {
+  local before=$1 ipt fam t
+  for ipt in iptables ip6tables; do
+    fam=ip
+    [[ $ipt == iptables ]] || fam=ip6
+    for t in $("$ipt-save" | sed -n 's/^\*//p'); do
+      grep -qxF "*$t" "$before/$ipt" && continue
+      "$ipt-save" -t "$t" | grep -q '^-A ' && continue
+      if command -v nft >/dev/null 2>&1; then
+        nft delete table "$fam" "$t" || clog "could not delete the empty nf_tables table $fam $t"
+      else
+        clog "the empty nf_tables table $fam $t is left: apt-get install nftables, then run 'nft delete table $fam $t'"
+      fi
+    done
+  done
+}
+
 sweep_sysctls() {
   local before=$1 s v p
   while IFS=' = ' read -r s v; do
@@ -155,6 +175,7 @@ sweep() {
   sweep_cgroups
   sweep_links
   sweep_iptables
+  sweep_tables "$before"
   sweep_sysctls "$before"
   sweep_paths "$before"
 }

@@ -11,6 +11,8 @@
 # (TLS verified, service-account token); CoreDNS answers Service names; a Service ClusterIP
 # reaches the pod; its memory limit is in its cgroup; after down, iptables, links, addresses,
 # mounts, sysctls, cgroups and the fixed paths are as before up (hack/cluster/machine.sh).
+# When podman has localhost/glass:dev (make image; or GLASS_SMOKE_IMAGE), it is loaded too and
+# a runtime pod with the chart's securityContext serves add?value=10 through port-forward.
 # Prints the times: up to Node Ready, and pod creation to Running.
 #
 # GLASS_MACHINE_IGNORE: lines the machine comparison leaves out (see hack/cluster/machine.sh).
@@ -21,6 +23,7 @@ set -euo pipefail
 export GLASS_MACHINE_IGNORE=${GLASS_MACHINE_IGNORE-/var/lib/containers/storage|libpod|cni-podman|CNI-|NETAVARK|podman}
 HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROBE_IMAGE=localhost/glass-probe:smoke
+GLASS_IMAGE=${GLASS_SMOKE_IMAGE:-localhost/glass:dev}
 MEM_LIMIT=64Mi
 MEM_BYTES=67108864
 
@@ -103,6 +106,19 @@ t_up=$(date +%s.%N)
 "$HACK/cluster.sh" up 2>&1 | tee "$WORK/up.log" >&2
 eval "$("$HACK/cluster.sh" env)"
 K() { "$GLASS_K8S_BIN_DIR/kubectl" --request-timeout=20s "$@"; }
+# kubectl port-forward TARGET to PORT from a random local port ($PF_PORT), in the background.
+forward() {
+  PF_PORT=$((20000 + RANDOM % 10000))
+  K port-forward "$1" "$PF_PORT:$2" >"$WORK/pf.log" 2>&1 &
+  PF_PID=$!
+  for _ in $(seq 1 100); do grep -q Forwarding "$WORK/pf.log" && return 0; sleep 0.1; done
+  bad "kubectl port-forward $1 did not start: $(cat "$WORK/pf.log")"
+}
+unforward() {
+  kill "$PF_PID" 2>/dev/null || true
+  wait "$PF_PID" 2>/dev/null || true
+  PF_PID=""
+}
 t_ready=$(awk -v a="$t_up" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 "$HACK/cluster.sh" load "$PROBE_IMAGE"
 
@@ -145,14 +161,9 @@ K wait --for=condition=Ready pod/probe --timeout=60s >/dev/null
 check "kubectl logs" 'serving on :8080' K logs probe
 check "kubectl exec" '^probe ?$' K exec probe -- /probe cat /etc/hostname
 
-# port-forward to a free port, then curl from the host.
-port=$((20000 + RANDOM % 10000))
-K port-forward pod/probe "$port:8080" >"$WORK/pf.log" 2>&1 &
-PF_PID=$!
-for _ in $(seq 1 100); do grep -q Forwarding "$WORK/pf.log" && break; sleep 0.1; done
-check "kubectl port-forward + curl from the host" '^hello from probe ?$' curl -fsS --max-time 10 "http://127.0.0.1:$port/"
-kill "$PF_PID" 2>/dev/null || true
-PF_PID=""
+forward pod/probe 8080
+check "kubectl port-forward + curl from the host" '^hello from probe ?$' curl -fsS --max-time 10 "http://127.0.0.1:$PF_PORT/"
+unforward
 
 svc_ip=$(K get svc hello -o jsonpath='{.spec.clusterIP}')
 check "pod -> API server via the kubernetes Service ClusterIP 10.0.0.1" '^200 .*"gitVersion": *"v1\.37\.1"' \
@@ -172,5 +183,48 @@ else
 fi
 check "memory limit seen inside the container" "^$MEM_BYTES ?\$" K exec probe -- /probe cat /sys/fs/cgroup/memory/memory.limit_in_bytes
 
-printf 'timings: up (cold binaries cached) to Node Ready and CoreDNS available %ss (%s); pod creation to Running %ss\n' \
-  "$t_ready" "$(grep -o 'Node glass-node Ready.*' "$WORK/up.log" | head -n 1)" "$t_running"
+# --- the Glass image, when `make image` has built it -----------------------------------------
+t_glass=""
+if podman image exists "$GLASS_IMAGE" 2>/dev/null; then
+  "$HACK/cluster.sh" load "$GLASS_IMAGE"
+  t_glass=$(date +%s.%N)
+  # The chart's securityContext: uid 65532, read-only root, no capabilities; /tmp writable.
+  K apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: glass-runtime}
+spec:
+  securityContext: {runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true}
+  containers:
+    - name: runtime
+      image: $GLASS_IMAGE
+      imagePullPolicy: IfNotPresent
+      args: [runtime, --host, 0.0.0.0, --port, "8080", --faaslets, /app/crds/samples]
+      readinessProbe: {httpGet: {path: /ready, port: 8080}, periodSeconds: 1}
+      securityContext:
+        readOnlyRootFilesystem: true
+        allowPrivilegeEscalation: false
+        capabilities: {drop: [ALL]}
+      volumeMounts: [{name: tmp, mountPath: /tmp}]
+  volumes: [{name: tmp, emptyDir: {}}]
+YAML
+  if K wait --for=condition=Ready pod/glass-runtime --timeout=120s >/dev/null; then
+    t_glass=$(awk -v a="$t_glass" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    ok "pod from $GLASS_IMAGE Ready ${t_glass}s after kubectl apply"
+    forward pod/glass-runtime 8080
+    check "glass runtime through port-forward: add?value=10" '(^|[^0-9])10([^0-9]|$)' curl -fsS --max-time 10 "http://127.0.0.1:$PF_PORT/invoke/add?value=10"
+    check "glass runtime through port-forward: add?value=10 again" '(^|[^0-9])20([^0-9]|$)' curl -fsS --max-time 10 "http://127.0.0.1:$PF_PORT/invoke/add?value=10"
+    unforward
+  else
+    K describe pod glass-runtime | tail -n 20 >&2
+    K logs glass-runtime >&2 || true
+    bad "pod from $GLASS_IMAGE not Ready in 120 s"
+    t_glass=""
+  fi
+else
+  say "NOT CHECKED: the Glass image ($GLASS_IMAGE is not in podman's store; 'make image' builds it)"
+fi
+
+printf 'timings: up to Node Ready and CoreDNS available %ss (%s); probe pod creation to Running %ss%s\n' \
+  "$t_ready" "$(grep -o 'Node glass-node Ready.*' "$WORK/up.log" | head -n 1)" "$t_running" \
+  "${t_glass:+; glass runtime pod creation to Ready ${t_glass}s}"

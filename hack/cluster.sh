@@ -120,7 +120,7 @@ start_containerd() {
 }
 
 deploy_coredns() {
-  sed -e "s|@DNS_IP@|$DNS_IP|" -e "s|@DOMAIN@|$CLUSTER_DOMAIN|" -e "s|@IMAGE@|$COREDNS_IMAGE|" \
+  sed -e "s|__DNS_IP__|$DNS_IP|" -e "s|__DOMAIN__|$CLUSTER_DOMAIN|" -e "s|__IMAGE__|$COREDNS_IMAGE|" \
     "$CLUSTER_HACK_DIR/cluster/coredns.yaml" | ckubectl apply --server-side -f - >/dev/null
   ckubectl -n kube-system rollout status deployment/coredns --timeout="${TIMEOUT}s" >/dev/null
 }

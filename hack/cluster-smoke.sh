@@ -12,7 +12,9 @@
 # reaches the pod; its memory limit is in its cgroup; after down, iptables, links, addresses,
 # mounts, sysctls, cgroups and the fixed paths are as before up (hack/cluster/machine.sh).
 # When podman has localhost/glass:dev (make image; or GLASS_SMOKE_IMAGE), it is loaded too and
-# a runtime pod with the chart's securityContext serves add?value=10 through port-forward.
+# a runtime pod with the chart's securityContext serves add?value=10 twice (10, 20) through
+# port-forward; with localhost/glass-redis:dev (GLASS_SMOKE_REDIS_IMAGE), a Redis pod answers
+# PING through its Service.
 # Prints the times: up to Node Ready, and pod creation to Running.
 #
 # GLASS_MACHINE_IGNORE: lines the machine comparison leaves out (see hack/cluster/machine.sh).
@@ -24,6 +26,7 @@ export GLASS_MACHINE_IGNORE=${GLASS_MACHINE_IGNORE-/var/lib/containers/storage|l
 HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROBE_IMAGE=localhost/glass-probe:smoke
 GLASS_IMAGE=${GLASS_SMOKE_IMAGE:-localhost/glass:dev}
+REDIS_IMAGE=${GLASS_SMOKE_REDIS_IMAGE:-localhost/glass-redis:dev}
 MEM_LIMIT=64Mi
 MEM_BYTES=67108864
 
@@ -53,14 +56,20 @@ bad() {
 }
 # check NAME WANT-REGEX CMD...: run CMD, pass if it succeeds and its output, joined into one
 # line, matches; show the output either way.
+# A Service's endpoints reach kube-proxy's iptables a moment after its pod is Ready, so each
+# check is retried for up to 20 s before it fails, as a client would.
 check() {
-  local name=$1 want=$2 out
+  local name=$1 want=$2 out t0=$SECONDS
   shift 2
-  if out=$("$@" 2>&1 | tr -s '\n ' '  ') && grep -Eq -- "$want" <<<"$out"; then
-    ok "$name: ${out:0:300}"
-  else
-    bad "$name: wanted /$want/, got: ${out:0:600}"
-  fi
+  while true; do
+    if out=$("$@" 2>&1 | tr -s '\n ' '  ') && grep -Eq -- "$want" <<<"$out"; then
+      ok "$name: ${out:0:300}"
+      return 0
+    fi
+    ((SECONDS - t0 < 20)) || break
+    sleep 1
+  done
+  bad "$name: wanted /$want/, got: ${out:0:600}"
 }
 
 finish() {
@@ -223,6 +232,37 @@ YAML
   fi
 else
   say "NOT CHECKED: the Glass image ($GLASS_IMAGE is not in podman's store; 'make image' builds it)"
+fi
+
+# --- the Redis image built beside it -------------------------------------------------------
+if podman image exists "$REDIS_IMAGE" 2>/dev/null; then
+  "$HACK/cluster.sh" load "$REDIS_IMAGE"
+  K apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: redis, labels: {app: redis}}
+spec:
+  containers:
+    - name: redis
+      image: $REDIS_IMAGE
+      imagePullPolicy: IfNotPresent
+      readinessProbe: {tcpSocket: {port: 6379}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: redis}
+spec:
+  selector: {app: redis}
+  ports: [{port: 6379}]
+YAML
+  if K wait --for=condition=Ready pod/redis --timeout=120s >/dev/null; then
+    check "pod -> Redis pod through its Service: PING" '^\+PONG ?$' K exec probe -- /probe send redis:6379 PING
+  else
+    K describe pod redis | tail -n 20 >&2
+    bad "pod from $REDIS_IMAGE not Ready in 120 s"
+  fi
+else
+  say "NOT CHECKED: the Redis image ($REDIS_IMAGE is not in podman's store)"
 fi
 
 printf 'timings: up to Node Ready and CoreDNS available %ss (%s); probe pod creation to Running %ss%s\n' \

@@ -8,7 +8,7 @@
 #                                  machine (iptables, links, mounts, cgroups, sysctls, paths)
 #   hack/cluster.sh status         exit 0 when every process runs and the Node is Ready
 #   hack/cluster.sh env            print `export KUBECONFIG=...` (eval "$(hack/cluster.sh env)")
-#   hack/cluster.sh load IMAGE     copy an image from podman's store into the node (e.g.
+#   hack/cluster.sh load IMAGE...  copy images from podman's store into the node (e.g.
 #                                  localhost/glass:dev), for pods with imagePullPolicy IfNotPresent
 #
 # Environment:
@@ -274,12 +274,15 @@ cmd_env() {
 }
 
 cmd_load() {
-  local image=${1:?usage: hack/cluster.sh load IMAGE}
+  local image
+  (($# > 0)) || cdie "usage: hack/cluster.sh load IMAGE..."
   if [[ ! -f "$CLUSTER_DIR/$CLUSTER_MARKER" ]] || ! clive_pid containerd >/dev/null; then
     cdie "the cluster is not running; run 'hack/cluster.sh up' first"
   fi
-  load_image "$image"
-  clog "loaded $image into the node"
+  for image in "$@"; do
+    load_image "$image"
+    clog "loaded $image into the node"
+  done
 }
 
 case "${1:-}" in
@@ -292,5 +295,5 @@ load)
   cmd_load "$@"
   ;;
 -h | --help | help) sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
-*) cdie "usage: hack/cluster.sh up|down|status|env|load IMAGE" ;;
+*) cdie "usage: hack/cluster.sh up|down|status|env|load IMAGE..." ;;
 esac

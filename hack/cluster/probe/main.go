@@ -6,9 +6,11 @@
 //	probe get URL        GET URL (https with the pod's service-account CA and token); exit 1 unless 2xx
 //	probe lookup NAME    resolve NAME with the pod's resolv.conf; print the addresses
 //	probe cat FILE       print FILE
+//	probe send ADDR TEXT connect to ADDR (host:port), send TEXT and CRLF, print the first line back
 package main
 
 import (
+	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -38,6 +40,11 @@ func main() {
 		get(arg)
 	case "lookup":
 		lookup(arg)
+	case "send":
+		if len(os.Args) < 4 {
+			fail("usage: probe send ADDR TEXT")
+		}
+		send(arg, os.Args[3])
 	case "cat":
 		b, err := os.ReadFile(arg)
 		check(err)
@@ -86,6 +93,18 @@ func get(url string) {
 	if resp.StatusCode/100 != 2 {
 		os.Exit(1)
 	}
+}
+
+func send(addr, text string) {
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	check(err)
+	defer conn.Close()
+	check(conn.SetDeadline(time.Now().Add(10 * time.Second)))
+	_, err = conn.Write([]byte(text + "\r\n"))
+	check(err)
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	check(err)
+	fmt.Println(strings.TrimSpace(line))
 }
 
 func lookup(name string) {

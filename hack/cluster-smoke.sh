@@ -18,11 +18,12 @@
 # Prints the times: up to Node Ready, and pod creation to Running.
 #
 # GLASS_MACHINE_IGNORE: lines the machine comparison leaves out (see hack/cluster/machine.sh).
-# By default podman's and buildah's own state (its storage mounts, libpod cgroups, its CNI
-# network and chains): this script uses buildah, and these machines share podman with image
-# builds that run meanwhile. The node itself creates none of these. Set it to '' for none.
+# By default podman's and buildah's own state (storage mounts, its netns-* namespaces, libpod
+# cgroups, its CNI network and chains): this script uses buildah, and these machines share
+# podman with image builds that run meanwhile. The node itself creates none of these (its
+# netns are cni-*, under its own run dir). Set it to '' for a strict diff.
 set -euo pipefail
-export GLASS_MACHINE_IGNORE=${GLASS_MACHINE_IGNORE-/var/lib/containers/storage|libpod|cni-podman|CNI-|NETAVARK|podman}
+export GLASS_MACHINE_IGNORE=${GLASS_MACHINE_IGNORE-/var/lib/containers/storage|/run/netns/netns-|libpod|cni-podman|CNI-|NETAVARK|podman}
 HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROBE_IMAGE=localhost/glass-probe:smoke
 GLASS_IMAGE=${GLASS_SMOKE_IMAGE:-localhost/glass:dev}

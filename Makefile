@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .PHONY: help setup build generate verify lint format test bench start demo kind-e2e e2e-local cluster-up cluster-down cluster-smoke clean
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 setup: ## install prerequisites (apt packages, npm ci) on a fresh Debian/Ubuntu machine
 	@hack/setup.sh

@@ -21,38 +21,41 @@ private_buildah() {
 
 # Package files into an image from scratch and write it as a docker-archive.
 # $1 = image name, $2 = archive, $3 = user, $4 = entrypoint JSON, rest = src:dest pairs.
-scratch_image() {
+scratch_image() (
+  set -euo pipefail
   local name=$1 out=$2 user=$3 entry=$4 store c pair
   shift 4
   store=$(mktemp -d "$(dirname "$out")/.buildah.XXXXXX")
-  c=$(private_buildah "$store" from scratch) || return 1
+  trap 'rm -rf "$store" "$out.tmp"' EXIT
+  c=$(private_buildah "$store" from scratch)
   for pair in "$@"; do
-    private_buildah "$store" copy --chmod 0755 "$c" "${pair%%:*}" "${pair#*:}" >/dev/null || return 1
+    private_buildah "$store" copy --chmod 0755 "$c" "${pair%%:*}" "${pair#*:}" >/dev/null
   done
-  private_buildah "$store" config --user "$user" --entrypoint "$entry" --cmd '' "$c" || return 1
-  private_buildah "$store" commit --quiet "$c" "$name" >/dev/null || return 1
-  private_buildah "$store" push --quiet "$name" "docker-archive:$out.tmp:$name" || return 1
+  private_buildah "$store" config --user "$user" --entrypoint "$entry" --cmd '' "$c"
+  private_buildah "$store" commit --quiet "$c" "$name" >/dev/null
+  private_buildah "$store" push --quiet "$name" "docker-archive:$out.tmp:$name"
   mv -f "$out.tmp" "$out"
-  rm -rf "$store"
-}
+)
 
 # pause.c from the k8s.io/kubernetes module (already in the Go module cache after the
 # binaries were built), statically linked as its own Makefile does.
-build_pause_image() {
+build_pause_image() (
+  set -euo pipefail
   local out=$1 info dir work
   work=$(mktemp -d)
-  info=$(glass_k8s__download "k8s.io/kubernetes@$GLASS_K8S_VERSION" "$work") || return 1
+  trap 'rm -rf "$work"' EXIT
+  info=$(glass_k8s__download "k8s.io/kubernetes@$GLASS_K8S_VERSION" "$work")
   dir=$(glass_k8s__json_field Dir <<<"$info")
   [[ -f "$dir/build/pause/linux/pause.c" ]] || cdie "no build/pause/linux/pause.c in $dir"
   gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION-glass" \
     -o "$work/pause" "$dir/build/pause/linux/pause.c" || cdie "gcc could not build pause (apt-get install gcc libc6-dev)"
   strip "$work/pause"
   scratch_image "$PAUSE_IMAGE" "$out" 65535:65535 '["/pause"]' "$work/pause:/pause"
-  rm -rf "$work"
-}
+)
 
 build_coredns_image() {
   local out=$1
+  [[ -x "$BIN/coredns" ]] || cdie "no coredns in $BIN; run hack/k8s-binaries.sh node"
   scratch_image "$COREDNS_IMAGE" "$out" 65532:65532 '["/coredns"]' "$BIN/coredns:/coredns"
 }
 

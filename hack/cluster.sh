@@ -20,6 +20,8 @@
 #
 # See hack/README.md and docs/adr/0115-single-node-cluster-on-the-machine.md.
 set -euo pipefail
+# Command substitutions stop at a failure too.
+shopt -s inherit_errexit
 # shellcheck source=hack/cluster/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/cluster/lib.sh"
 # shellcheck source=hack/k8s-binaries.sh

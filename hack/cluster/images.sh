@@ -70,13 +70,21 @@ image_archive() {
   coredns) out="$dir/coredns-$GLASS_COREDNS_VERSION.tar" ;;
   esac
   if [[ ! -s "$out" ]]; then
+    # Not `( ... ) || cdie`: errexit does not hold inside a command whose status is tested,
+    # and a build that went on after a failed step could cache a broken image.
+    local rc
+    set +e
     (
+      set -e
       exec 9>"$out.lock"
       flock 9
       [[ -s "$out" ]] && exit 0
       clog "building the $kind image into $out"
       "build_${kind}_image" "$out"
-    ) || cdie "could not build the $kind image"
+    )
+    rc=$?
+    set -e
+    ((rc == 0)) || cdie "could not build the $kind image"
   fi
   printf '%s\n' "$out"
 }

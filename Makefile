@@ -2,10 +2,10 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup build generate verify lint format test bench start demo kind-e2e e2e-local clean
+.PHONY: help setup build generate verify lint format test bench start demo kind-e2e e2e-local cluster-up cluster-down cluster-smoke clean
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 setup: ## install prerequisites (apt packages, npm ci) on a fresh Debian/Ubuntu machine
 	@hack/setup.sh
@@ -44,6 +44,15 @@ e2e-local: build ## no Docker: helm install, apply, curl, affinity, kill -9 of a
 
 kind-e2e: ## on a machine with Docker: helm install, apply, port-forward, curl on a kind cluster
 	hack/kind-e2e.sh
+
+cluster-up: ## (root) a real single-node cluster on this machine: containerd, kubelet, kube-proxy, CoreDNS
+	hack/cluster.sh up
+
+cluster-down: ## (root) stop it and restore the machine
+	hack/cluster.sh down
+
+cluster-smoke: ## (root) up, pods from local images, logs/exec/port-forward/DNS/pod->API, down, machine diff
+	hack/cluster-smoke.sh
 
 clean: ## remove build outputs
 	rm -rf */dist hack/node-agent/dist guests/build bench-results *.tsbuildinfo

@@ -15,6 +15,10 @@
 #   GLASS_KUBECONFIG         admin kubeconfig to write; default <repo>/.glass/kubeconfig with
 #                            the default state dir, else $GLASS_CONTROL_PLANE_DIR/kubeconfig
 #   GLASS_READY_TIMEOUT      seconds `up` waits for readiness (default 60)
+#   GLASS_APISERVER_ADDRESS  address the apiserver binds to and advertises (default 127.0.0.1).
+#                            Another address (hack/cluster.sh uses its bridge's) also gives the
+#                            `kubernetes` Service endpoints and the apiserver a kubelet client
+#                            certificate, so that pods and kubelets can use it.
 #   KUBEBUILDER_ASSETS, GLASS_CACHE, GLASS_K8S_VERSION, ...: see hack/k8s-binaries.sh
 #
 # See hack/README.md.
@@ -32,6 +36,18 @@ else
   KUBECONFIG_OUT="$STATE_DIR/kubeconfig"
 fi
 READY_TIMEOUT=${GLASS_READY_TIMEOUT:-60}
+APISERVER_ADDRESS=${GLASS_APISERVER_ADDRESS:-127.0.0.1}
+[[ "$APISERVER_ADDRESS" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || {
+  printf 'control-plane: error: GLASS_APISERVER_ADDRESS=%s is not an IPv4 address\n' "$APISERVER_ADDRESS" >&2
+  exit 1
+}
+# Loopback (the default, for tests) is not a valid endpoint address: no pod or node could
+# reach it, so the apiserver must not publish it in the `kubernetes` Service.
+if [[ "$APISERVER_ADDRESS" == 127.* ]]; then
+  FOR_NODES=0
+else
+  FOR_NODES=1
+fi
 SERVICE_CIDR=10.0.0.0/24
 SERVICE_IP=10.0.0.1
 MARKER=.glass-control-plane
@@ -189,13 +205,16 @@ gen_pki() {
   sign ca apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$SERVICE_IP"
+subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$SERVICE_IP$( ((FOR_NODES)) && printf ',IP:%s' "$APISERVER_ADDRESS")"
   local client="basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth"
   sign ca admin "/O=system:masters/CN=glass-admin" "$client"
   sign ca controller-manager "/CN=system:kube-controller-manager" "$client"
   sign front-proxy-ca front-proxy-client "/CN=front-proxy-client" "$client"
+  # What the apiserver shows kubelets for logs, exec and port-forward (as kubeadm's
+  # apiserver-kubelet-client; system:masters passes the kubelet's webhook authorization).
+  ((FOR_NODES == 0)) || sign ca apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "$client"
   # Service-account token signing pair.
   genkey "$pki/sa.key"
   openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
@@ -280,8 +299,17 @@ start_all() {
   mkdir -p "$d/etcd" "$d/apiserver-certs" "$d/controller-manager-certs"
   chmod 700 "$d/etcd"
 
-  kubeconfig "$d/admin.kubeconfig" "https://127.0.0.1:$api_port" admin
-  kubeconfig "$d/controller-manager.kubeconfig" "https://127.0.0.1:$api_port" controller-manager
+  kubeconfig "$d/admin.kubeconfig" "https://$APISERVER_ADDRESS:$api_port" admin
+  kubeconfig "$d/controller-manager.kubeconfig" "https://$APISERVER_ADDRESS:$api_port" controller-manager
+
+  local -a node_flags=(--endpoint-reconciler-type=none)
+  if ((FOR_NODES)); then
+    # The lease reconciler publishes the advertised address as the `kubernetes` endpoints.
+    node_flags=(--endpoint-reconciler-type=lease
+      --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt"
+      --kubelet-client-key="$pki/apiserver-kubelet-client.key"
+      --kubelet-preferred-address-types=InternalIP)
+  fi
 
   # etcd: plain HTTP on loopback; throwaway data, so no fsync.
   start etcd "$BIN/etcd" \
@@ -298,8 +326,8 @@ start_all() {
 
   start kube-apiserver "$BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$etcd_port" \
-    --bind-address=127.0.0.1 \
-    --advertise-address=127.0.0.1 \
+    --bind-address="$APISERVER_ADDRESS" \
+    --advertise-address="$APISERVER_ADDRESS" \
     --secure-port="$api_port" \
     --cert-dir="$d/apiserver-certs" \
     --tls-cert-file="$pki/apiserver.crt" \
@@ -318,7 +346,7 @@ start_all() {
     --service-account-signing-key-file="$pki/sa.key" \
     --authorization-mode=Node,RBAC \
     --allow-privileged=true \
-    --endpoint-reconciler-type=none \
+    "${node_flags[@]}" \
     --profiling=false
 
   # Wait for the apiserver before the controller-manager, which otherwise backs off.
@@ -445,7 +473,7 @@ cmd_up() {
   mv -f "$KUBECONFIG_OUT.tmp.$$" "$KUBECONFIG_OUT"
   # shellcheck source=/dev/null
   . "$STATE_DIR/ports.env"
-  log "ready in $(elapsed "$t_bins")s ($(elapsed "$t_start")s including the binary check): apiserver https://127.0.0.1:$APISERVER_PORT"
+  log "ready in $(elapsed "$t_bins")s ($(elapsed "$t_start")s including the binary check): apiserver https://$APISERVER_ADDRESS:$APISERVER_PORT"
   log "kubeconfig: $KUBECONFIG_OUT   binaries: $BIN"
   trap - EXIT INT TERM
 }
@@ -514,6 +542,6 @@ up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
--h | --help | help) sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
+-h | --help | help) sed -n '2,26s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
 *) die "usage: hack/control-plane.sh up|down|status|env" ;;
 esac

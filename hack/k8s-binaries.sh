@@ -5,6 +5,8 @@
 #   hack/k8s-binaries.sh              ensure (build once if needed), print the bin dir
 #   hack/k8s-binaries.sh versions     print the pinned versions
 #   hack/k8s-binaries.sh check        print the bin dir if nothing needs building, else exit 1
+#   hack/k8s-binaries.sh node         as ensure, plus a node's: kube-scheduler, kubelet,
+#                                     kube-proxy and coredns (for hack/cluster.sh)
 #   source hack/k8s-binaries.sh       define glass_k8s_bin_dir (and the pins), build nothing
 #
 # Binaries come from KUBEBUILDER_ASSETS when it is set and holds them. Whatever is missing
@@ -14,6 +16,7 @@
 #   ${GLASS_CACHE:-$HOME/.cache/glass}/k8s/<version>/bin/{kube-apiserver,kube-controller-manager,kubectl}
 #   ${GLASS_CACHE:-$HOME/.cache/glass}/etcd/<version>/bin/etcd
 #   ${GLASS_CACHE:-$HOME/.cache/glass}/helm/<version>/bin/helm
+#   ${GLASS_CACHE:-$HOME/.cache/glass}/coredns/<version>/bin/coredns
 #   ${GLASS_CACHE:-$HOME/.cache/glass}/sets/<key>/      symlinks to the five; this is printed
 #
 # See hack/README.md and docs/adr/0030-k8s-binaries-from-go-modules.md.
@@ -22,6 +25,7 @@
 : "${GLASS_K8S_VERSION:=v1.37.1}"  # k8s.io/kubernetes; staging modules at v0.37.1
 : "${GLASS_ETCD_VERSION:=v3.7.3}"  # go.etcd.io/etcd/server/v3; k8s 1.37 wants etcd 3.7 (min 3.5.24)
 : "${GLASS_HELM_VERSION:=v3.22.0}" # helm.sh/helm/v3
+: "${GLASS_COREDNS_VERSION:=v1.15.0}" # github.com/coredns/coredns; only hack/cluster.sh needs it
 
 GLASS_K8S__SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
@@ -224,6 +228,22 @@ glass_k8s__build_etcd() (
   glass_k8s__build_binary "$work" etcd "$version" "$mod" "$ldflags" "$bindir"
 )
 
+glass_k8s__build_coredns() (
+  set -euo pipefail
+  local version=$1 bindir=$2 work
+  mkdir -p "$bindir"
+  work=$(mktemp -d "$bindir/../.build.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  local mod=github.com/coredns/coredns commit
+  commit=$(glass_k8s__require_module "$mod" "$version" "$work")
+  (cd "$work" && glass_k8s__gorun get "$mod@$version" 2>&1 | glass_k8s__quiet >&2)
+  # As CoreDNS's Makefile; the plugin set is the default one compiled into its module.
+  local ldflags="-s -w"
+  [[ -z "$commit" ]] || ldflags+=" -X $mod/coremain.GitCommit=${commit:0:7}"
+  glass_k8s__log "building coredns $version"
+  glass_k8s__build_binary "$work" coredns "$version" "$mod" "$ldflags" "$bindir"
+)
+
 glass_k8s__build_helm() (
   set -euo pipefail
   local version=$1 bindir=$2 work
@@ -270,6 +290,7 @@ glass_k8s__build_locked() {
   k8s) glass_k8s__build_k8s "$version" "$bindir" "${todo[@]}" ;;
   etcd) glass_k8s__build_etcd "$version" "$bindir" ;;
   helm) glass_k8s__build_helm "$version" "$bindir" ;;
+  coredns) glass_k8s__build_coredns "$version" "$bindir" ;;
   *) glass_k8s__die "unknown component $component" ;;
   esac
 }
@@ -305,17 +326,26 @@ glass_k8s__apiserver_version() {
   "$1" --version 2>/dev/null | sed -n 's/^Kubernetes \(v[0-9]*\.[0-9]*\.[0-9]*\).*/\1/p'
 }
 
-# Ensure all five binaries and print a directory of symlinks to them.
+# Ensure all five binaries and print a directory of symlinks to them. With $1 = node, also
+# the node's: kube-scheduler, kubelet, kube-proxy (k8s.io/kubernetes) and coredns.
 glass_k8s_bin_dir() {
   local cache k8s_version=$GLASS_K8S_VERSION
   cache=$(glass_k8s__cache_root) || return 1
   local -A path=()
   local name assets=${KUBEBUILDER_ASSETS:-} key
-  key="k8s-${GLASS_K8S_VERSION}_etcd-${GLASS_ETCD_VERSION}_helm-${GLASS_HELM_VERSION}"
+  local -a k8s_names=(kube-apiserver kube-controller-manager kubectl) all_names
+  local node_key=""
+  if [[ "${1:-}" == node ]]; then
+    k8s_names+=(kube-scheduler kubelet kube-proxy)
+    node_key="_node_coredns-${GLASS_COREDNS_VERSION}"
+  fi
+  all_names=(etcd "${k8s_names[@]}" helm)
+  [[ -z "$node_key" ]] || all_names+=(coredns)
+  key="k8s-${GLASS_K8S_VERSION}_etcd-${GLASS_ETCD_VERSION}_helm-${GLASS_HELM_VERSION}$node_key"
 
   if [[ -n "$assets" ]]; then
     [[ -d "$assets" ]] || glass_k8s__log "KUBEBUILDER_ASSETS=$assets is not a directory; building the pinned binaries instead"
-    for name in etcd kube-apiserver kube-controller-manager kubectl helm; do
+    for name in "${all_names[@]}"; do
       if glass_k8s__is_exe "$assets/$name"; then path[$name]="$assets/$name"; fi
     done
     if [[ -n "${path[kube-apiserver]:-}" ]]; then
@@ -323,13 +353,13 @@ glass_k8s_bin_dir() {
       k8s_version=$(glass_k8s__apiserver_version "${path[kube-apiserver]}")
       [[ -n "$k8s_version" ]] || glass_k8s__die "cannot tell the version of $assets/kube-apiserver (--version)" || return 1
     fi
-    key="assets-$(printf '%s' "$assets" | sha256sum | cut -c1-12)_k8s-${k8s_version}_etcd-${GLASS_ETCD_VERSION}_helm-${GLASS_HELM_VERSION}"
+    key="assets-$(printf '%s' "$assets" | sha256sum | cut -c1-12)_k8s-${k8s_version}_etcd-${GLASS_ETCD_VERSION}_helm-${GLASS_HELM_VERSION}$node_key"
     local -a have=("${!path[@]}")
     glass_k8s__log "using ${have[*]:-nothing} from KUBEBUILDER_ASSETS=$assets"
   fi
 
   local -a k8s_missing=()
-  for name in kube-apiserver kube-controller-manager kubectl; do
+  for name in "${k8s_names[@]}"; do
     [[ -n "${path[$name]:-}" ]] || k8s_missing+=("$name")
   done
   local d
@@ -344,6 +374,10 @@ glass_k8s_bin_dir() {
   if [[ -z "${path[helm]:-}" ]]; then
     d=$(glass_k8s__ensure helm "$GLASS_HELM_VERSION" helm) || return 1
     path[helm]="$d/helm"
+  fi
+  if [[ -n "$node_key" && -z "${path[coredns]:-}" ]]; then
+    d=$(glass_k8s__ensure coredns "$GLASS_COREDNS_VERSION" coredns) || return 1
+    path[coredns]="$d/coredns"
   fi
 
   # A directory of symlinks to the five, replaced atomically when out of date.
@@ -374,16 +408,18 @@ glass_k8s__main() {
   case "${1:-}" in
   "" | ensure) glass_k8s_bin_dir ;;
   check) GLASS_K8S_NO_BUILD=1 glass_k8s_bin_dir ;;
+  node) glass_k8s_bin_dir node ;;
+  check-node) GLASS_K8S_NO_BUILD=1 glass_k8s_bin_dir node ;;
   __build)
     shift
     glass_k8s__build_locked "$@"
     ;;
   versions)
-    printf 'kubernetes %s\netcd %s\nhelm %s\n' "$GLASS_K8S_VERSION" "$GLASS_ETCD_VERSION" "$GLASS_HELM_VERSION"
+    printf 'kubernetes %s\netcd %s\nhelm %s\ncoredns %s\n' "$GLASS_K8S_VERSION" "$GLASS_ETCD_VERSION" "$GLASS_HELM_VERSION" "$GLASS_COREDNS_VERSION"
     ;;
-  -h | --help | help) sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
+  -h | --help | help) sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
   *)
-    glass_k8s__die "unknown argument '$1' (try: ensure, check, versions)"
+    glass_k8s__die "unknown argument '$1' (try: ensure, check, node, check-node, versions)"
     ;;
   esac
 }

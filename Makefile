@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup build generate verify lint format test bench start demo kind-e2e e2e-local clean
+.PHONY: help setup build generate verify lint format image test bench start demo kind-e2e e2e-local clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -25,7 +25,10 @@ lint: setup ## ESLint and Prettier
 format: setup ## rewrite files in Prettier's style
 	npm run format
 
-test: verify ## verify, then every test: mocha, the node agent's tests, and the local e2e
+image: setup ## build the image (localhost/glass:dev) and its Redis (localhost/glass-redis:dev) with podman
+	hack/image.sh
+
+test: verify image ## verify, build the image, then every test: mocha (the image's too), the node agent's tests, and the local e2e
 	npx mocha
 	npx mocha --config hack/node-agent/.mocharc.json
 	node hack/node-agent/dist/src/e2e/main.js

@@ -24,8 +24,9 @@ HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HACK_DIR/.." && pwd)
 IMAGE=${GLASS_IMAGE_REF:-localhost/glass:dev}
 REDIS_IMAGE=${GLASS_REDIS_IMAGE_REF:-localhost/glass-redis:dev}
-OFFICIAL_NODE=docker.io/library/node:20-bookworm-slim
-OFFICIAL_DEBIAN=docker.io/library/debian:bookworm-slim
+# Short names, as the Dockerfile's: podman resolves them with the machine's registries.conf.
+OFFICIAL_NODE=node:20-bookworm-slim
+OFFICIAL_DEBIAN=debian:bookworm-slim
 # shellcheck source=hack/image-base.sh
 source "$HACK_DIR/image-base.sh"
 

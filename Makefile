@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
-.PHONY: help setup build generate verify lint format test bench start demo kind-e2e e2e-local cluster-up cluster-down cluster-smoke clean
+.PHONY: help setup build generate verify lint format image test bench start demo kind-e2e e2e-local cluster-up cluster-down cluster-smoke clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,10 +25,12 @@ lint: setup ## ESLint and Prettier
 format: setup ## rewrite files in Prettier's style
 	npm run format
 
-test: verify ## verify, then every test: mocha, the node agent's tests, and the local e2e
+image: setup ## build the image (localhost/glass:dev) and its Redis (localhost/glass-redis:dev) with podman
+	hack/image.sh
+
+test: verify image ## verify, build the image, then every test: mocha (the image's too) and the e2e on a real kubelet
 	npx mocha
-	npx mocha --config hack/node-agent/.mocharc.json
-	node hack/node-agent/dist/src/e2e/main.js
+	node hack/e2e/dist/src/main.js
 
 bench: build ## benchmarks: ratios against baselines measured in the same run
 	npm run bench
@@ -39,8 +41,8 @@ start: build ## run a local Glass cluster (runtimes + router on localhost:8080)
 demo: build ## the classic demo: three Faaslets on a shared counter, 100 -> 160
 	npx glass demo
 
-e2e-local: build ## no Docker: helm install, apply, curl, affinity, kill -9 of a pod, on a real control plane
-	node hack/node-agent/dist/src/e2e/main.js
+e2e-local: build image ## (root) the README's lines on a real kubelet: helm install, apply, port-forward, curl, kill -9, rollout
+	node hack/e2e/dist/src/main.js
 
 kind-e2e: ## on a machine with Docker: helm install, apply, port-forward, curl on a kind cluster
 	hack/kind-e2e.sh
@@ -55,4 +57,4 @@ cluster-smoke: ## (root) up, pods from local images, logs/exec/port-forward/DNS/
 	hack/cluster-smoke.sh
 
 clean: ## remove build outputs
-	rm -rf */dist hack/node-agent/dist guests/build bench-results *.tsbuildinfo
+	rm -rf */dist hack/e2e/dist guests/build bench-results *.tsbuildinfo

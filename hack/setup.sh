@@ -20,9 +20,12 @@ fi
 apt_needs=()
 # `ip` and `unshare` give `make e2e-local` its own network namespace (ADR 66). haproxy and
 # nginx are the router bench's anchors and wrk its load generator (ADR 24); Debian puts the
-# first two in /usr/sbin, which a non-root PATH may leave out.
+# first two in /usr/sbin, which a non-root PATH may leave out. podman builds and runs Glass's
+# image, on bases made with debootstrap where none can be pulled (`make image`, ADR 110); its
+# containers' networks and published ports need the CNI plugins and iptables.
 for pair in redis-server:redis-server shellcheck:shellcheck openssl:openssl ip:iproute2 unshare:util-linux \
-  haproxy:haproxy nginx:nginx wrk:wrk; do
+  haproxy:haproxy nginx:nginx wrk:wrk podman:podman debootstrap:debootstrap iptables:iptables \
+  /usr/lib/cni/portmap:containernetworking-plugins; do
   command -v "${pair%%:*}" >/dev/null || [[ -x /usr/sbin/${pair%%:*} ]] || apt_needs+=("${pair##*:}")
 done
 if ((${#apt_needs[@]} > 0)); then
@@ -37,6 +40,27 @@ if ((${#apt_needs[@]} > 0)); then
   echo "setup: installing ${apt_needs[*]}"
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${apt_needs[@]}" >/dev/null
+fi
+
+# podman asks runc for 1048576 open files per container unless containers.conf says otherwise.
+# Where root may not raise its limit that far (a sandbox without CAP_SYS_RESOURCE), every
+# container fails with "error setting rlimit type 7"; an empty default_ulimits lets containers
+# inherit podman's own limits. Machine-wide, so that a user's own `podman run` works too (ADR 111).
+ulimits_conf=/etc/containers/containers.conf.d/50-glass-ulimits.conf
+if ! (ulimit -Hn 1048576) 2>/dev/null &&
+  ! grep -qs '^[[:space:]]*default_ulimits' /etc/containers/containers.conf /etc/containers/containers.conf.d/*.conf; then
+  if [[ $(id -u) == 0 ]]; then
+    sudo=()
+  elif command -v sudo >/dev/null; then
+    sudo=(sudo)
+  else
+    echo "setup: podman's containers cannot start here (open files capped at $(ulimit -Hn)): as root, write $ulimits_conf with '[containers]' and 'default_ulimits = []'" >&2
+    exit 1
+  fi
+  echo "setup: writing $ulimits_conf (containers inherit podman's open-files limit, $(ulimit -Hn))"
+  "${sudo[@]}" mkdir -p "$(dirname "$ulimits_conf")"
+  printf '# Written by Glass hack/setup.sh (ADR 111): runc cannot raise open files past the\n# cap of this machine, so containers inherit the limits of podman.\n[containers]\ndefault_ulimits = []\n' |
+    "${sudo[@]}" tee "$ulimits_conf" >/dev/null
 fi
 
 # npm dependencies, exactly as locked, whenever the lock file is newer than the install.

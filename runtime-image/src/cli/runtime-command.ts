@@ -14,7 +14,11 @@ export function registerRuntimeCommand(program: Command): void {
       'run a runtime pod: the Faaslets in the given YAML files and folders, and (--cluster) those of a GlassCluster in Kubernetes, over HTTP',
     )
     .requiredOption('--port <port>', 'HTTP port (0 picks a free one)')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    // Loopback on a laptop; Glass's image sets GLASS_HOST=0.0.0.0, so that `docker run -p` reaches
+    // a runtime started there without --host (ADR 113). A typed --host wins over both.
+    .addOption(
+      new Option('--host <host>', 'address to listen on').env('GLASS_HOST').default('127.0.0.1'),
+    )
     .option(
       '--faaslets <path...>',
       'YAML files or folders (read recursively) with Faaslets and ConfigMaps',

@@ -1,6 +1,51 @@
 import { strict as assert } from 'node:assert';
+import { connect } from 'node:net';
 import { call } from '../support/runtime-server.js';
 import { runGlass, type CliProcess } from '../support/cli-process.js';
+
+/** Whether a TCP connection to host:port is accepted (false: refused). */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') resolve(false);
+      else reject(error);
+    });
+  });
+}
+
+interface HostCase {
+  name: string;
+  flags: string[];
+  glassHost: string | undefined;
+  /** 127.0.0.2 is local but not 127.0.0.1: reached only when listening on every interface. */
+  otherAddressAccepted: boolean;
+}
+
+const hostCases: HostCase[] = [
+  {
+    name: 'on a laptop (no --host, no GLASS_HOST) it listens on loopback 127.0.0.1 only',
+    flags: [],
+    glassHost: undefined,
+    otherAddressAccepted: false,
+  },
+  {
+    name: "with the image's GLASS_HOST=0.0.0.0 it listens on every interface",
+    flags: [],
+    glassHost: '0.0.0.0',
+    otherAddressAccepted: true,
+  },
+  {
+    name: 'a typed --host 127.0.0.1 wins over GLASS_HOST=0.0.0.0',
+    flags: ['--host', '127.0.0.1'],
+    glassHost: '0.0.0.0',
+    otherAddressAccepted: false,
+  },
+];
 
 describe('the glass executable', function () {
   describe('glass runtime --faaslets crds/samples', function () {
@@ -39,6 +84,27 @@ describe('the glass executable', function () {
       glass.child.kill('SIGTERM');
       assert.equal(await glass.exited, 0);
     });
+  });
+
+  describe('glass runtime: the address it listens on', function () {
+    for (const tc of hostCases) {
+      it(tc.name, async function () {
+        const glass = runGlass(
+          ['runtime', '--port', '0', '--faaslets', 'crds/samples', ...tc.flags],
+          {
+            GLASS_HOST: tc.glassHost,
+          },
+        );
+        try {
+          const ready = JSON.parse(await glass.line(/"msg":"runtime ready"/)) as { port: number };
+          const health = await call(`http://127.0.0.1:${ready.port}`, 'GET', '/health');
+          assert.equal(health.status, 200);
+          assert.equal(await accepts('127.0.0.2', ready.port), tc.otherAddressAccepted);
+        } finally {
+          await glass.stop();
+        }
+      });
+    }
   });
 
   it('glass demo ends with the counter at exactly 160', async function () {

@@ -14,8 +14,11 @@ export interface CliProcess {
   stop(): Promise<void>;
 }
 
-/** Runs `glass ARGS...` as a real child process from the repository root (`env` adds to ours). */
-export function runGlass(args: string[], env: Record<string, string> = {}): CliProcess {
+/**
+ * Runs `glass ARGS...` as a real child process from the repository root (`env` adds to ours; an
+ * `undefined` value leaves that variable out).
+ */
+export function runGlass(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
   const child = spawn(process.execPath, [GLASS_BIN, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },

@@ -1,5 +1,5 @@
 // How Glass's processes read client-node's errors: the status and the API server's own words,
-// not the whole response dump. Shared by the runtime, the router, the operator and the node agent.
+// not the whole response dump. Shared by the runtime, the router and the operator.
 import { ApiException } from '@kubernetes/client-node';
 
 /** The HTTP status of a failed API call, when the server answered. */

@@ -55,7 +55,7 @@ describe('the Kubernetes target (credentials and namespace)', () => {
     assert.equal(server(kubeconfigFile(dir, 'from-flag')), 'https://from-flag.example:6443');
   });
 
-  it('is read from KUBECONFIG without --kubeconfig (how the local node agent runs pods)', () => {
+  it('is read from KUBECONFIG without --kubeconfig (how a process run by hand with a kubeconfig finds it)', () => {
     process.env.KUBECONFIG = kubeconfigFile(dir, 'from-env');
     assert.equal(server(), 'https://from-env.example:6443');
   });

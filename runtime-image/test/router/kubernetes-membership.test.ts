@@ -238,7 +238,7 @@ describe('glass router --kubernetes-service (EndpointSlices on a real API server
 
   it('builds its ring from the ready endpoints, with a token that may only read EndpointSlices', async () => {
     await apply(slice('slice-a', rtA), slice('slice-b', rtB));
-    // As the operator's pod runs it (and the local node agent): credentials from KUBECONFIG,
+    // As the operator's pod runs it: credentials from KUBECONFIG,
     // the namespace from POD_NAMESPACE; the API server reached through a relay we can cut.
     const kubeconfig = await routerKubeconfig(`https://127.0.0.1:${relay.port}`);
     const routerPort = await freePort();

@@ -1,4 +1,4 @@
-// Runs a command to its end and keeps its output: how the tests, and the node agent's e2e
+// Runs a command to its end and keeps its output: how the tests, and the e2e
 // (as @glass/runtime/test-support/run), drive kubectl, helm and scripts.
 import { spawn } from 'node:child_process';
 

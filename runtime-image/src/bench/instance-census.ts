@@ -27,7 +27,9 @@ const pool = new InstancePool(
   definition.module,
   host.imports.importObject(),
   definition.maxInstances,
-  (instance) => host.start(instance),
+  (instance) => {
+    host.start(instance);
+  },
 );
 const add = (instance: WebAssembly.Instance): void => {
   host.invoke(instance, () => (instance.exports.add as (n: number) => number)(1));

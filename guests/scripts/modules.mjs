@@ -176,6 +176,7 @@ export const MODULES = [
         "The original Glass prototype's module shape: _start, add(a, b: i64) -> i64 over",
         '"counter" through env.get_state/env.set_state, and WASI fd_write/proc_exit/random_get.',
         'add_then_exit ends with proc_exit(0) (commits); add_then_fail with proc_exit(code).',
+        'npm start -- --faaslets crds/prototype (ADR 0121), then',
         'curl "localhost:8080/invoke/add?value=10"  # 10, then 20',
       ],
     },

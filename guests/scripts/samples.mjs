@@ -82,7 +82,16 @@ function faaslet(guest, key) {
       state: { ...guest.sample.state, durability: 'local' },
     },
   });
-  doc.commentBefore = guest.sample.about.map((line) => ` ${line}`).join('\n');
+  const about = [...guest.sample.about];
+  if (key === GZIP_KEY) {
+    // Client-side apply copies the object into an annotation, which holds at most 256 KiB.
+    about.push(
+      `Apply with: kubectl apply --server-side -f ${path.join('crds/samples', guest.sample.path)}`,
+      '(or kubectl create -f): the module is gzip-compressed under 1 MiB (ADR 0091), still over the',
+      '256 KiB annotation in which client-side kubectl apply keeps a copy of the object.',
+    );
+  }
+  doc.commentBefore = about.map((line) => ` ${line}`).join('\n');
   return flow(doc, [['metadata'], ['spec', 'module'], ['spec', 'limits'], ['spec', 'state']]);
 }
 

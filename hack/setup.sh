@@ -28,6 +28,15 @@ for pair in redis-server:redis-server shellcheck:shellcheck openssl:openssl ip:i
   /usr/lib/cni/portmap:containernetworking-plugins; do
   command -v "${pair%%:*}" >/dev/null || [[ -x /usr/sbin/${pair%%:*} ]] || apt_needs+=("${pair##*:}")
 done
+# Guest toolchains (guests/scripts/native.mjs): clang, wasm-ld, wasi-libc and the wasm32
+# builtins every wasm-ld link pulls in, for C; Debian's rustc and its wasm32-wasi standard
+# library, for Rust (ADR 120). Checked by file: rustup's rustc, often first on PATH, is not
+# the one the build uses, and the last two packages are libraries.
+for pair in /usr/bin/clang:clang /usr/bin/wasm-ld:lld /usr/lib/wasm32-wasi/libc.a:wasi-libc \
+  /usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/libclang_rt.builtins-wasm32.a:libclang-rt-14-dev-wasm32 \
+  /usr/bin/rustc:rustc /usr/lib/rustlib/wasm32-wasi/lib:libstd-rust-dev-wasm32; do
+  [[ -e ${pair%%:*} ]] || apt_needs+=("${pair##*:}")
+done
 if ((${#apt_needs[@]} > 0)); then
   if [[ $(id -u) == 0 ]]; then
     sudo=()

@@ -12,9 +12,26 @@ export const ConfigMapModuleRef = z.object({
 const SHA256_HEX = /^[a-f0-9]{64}$/;
 
 /**
+ * A module file named relative to the YAML that holds the Faaslet, in local mode only. A
+ * relative path that stays beside or below that YAML: not absolute, no `..` segment, so a
+ * Faaslet names its own files and nothing else of the machine's.
+ */
+const ModuleFile = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((f) => !f.startsWith('/') && !f.split(/[/\\]/).includes('..'), {
+    message: 'must be a relative path beside or below the YAML, with no .. segment',
+  });
+
+/** Local mode reads files; the API server refuses them, since a pod must never (ADR 0122). */
+export const MODULE_FILE_LOCAL_ONLY =
+  'file is for local mode only (glass up, glass runtime --faaslets); in Kubernetes use configMapRef (glass deploy) or url';
+
+/**
  * Where the module's bytes come from: exactly one of a ConfigMap key (binaryData), a URL
- * pinned by its sha256, or inline base64 for tiny modules. The cross-field rules are
- * refinements here and CEL rules in the generated CRD.
+ * pinned by its sha256, inline base64 for tiny modules, or (local mode only) a file beside
+ * the YAML. The cross-field rules are refinements here and CEL rules in the generated CRD.
  */
 export const ModuleSource = z
   .object({
@@ -26,22 +43,26 @@ export const ModuleSource = z
       .optional(),
     sha256: z.string().regex(SHA256_HEX, 'must be 64 lowercase hex digits').optional(),
     inline: z.base64().optional(),
+    file: ModuleFile.optional(),
   })
-  .refine((m) => [m.configMapRef, m.url, m.inline].filter((v) => v !== undefined).length === 1, {
-    message: 'exactly one of configMapRef, url or inline must be set',
-  })
+  .refine(
+    (m) => [m.configMapRef, m.url, m.inline, m.file].filter((v) => v !== undefined).length === 1,
+    { message: 'exactly one of configMapRef, url, inline or file must be set' },
+  )
   .refine((m) => m.url === undefined || m.sha256 !== undefined, {
     message: 'url requires sha256',
     path: ['sha256'],
   })
-  // The same rules for the API server, which cannot run the refinements above.
+  // The same rules for the API server, which cannot run the refinements above; and one more:
+  // the API server refuses `file` outright, which local mode (no API server) never meets.
   .meta({
     'x-kubernetes-validations': [
       {
-        rule: '[has(self.configMapRef), has(self.url), has(self.inline)].filter(x, x).size() == 1',
-        message: 'exactly one of configMapRef, url or inline must be set',
+        rule: '[has(self.configMapRef), has(self.url), has(self.inline), has(self.file)].filter(x, x).size() == 1',
+        message: 'exactly one of configMapRef, url, inline or file must be set',
       },
       { rule: '!has(self.url) || has(self.sha256)', message: 'url requires sha256' },
+      { rule: '!has(self.file)', message: MODULE_FILE_LOCAL_ONLY },
     ],
   });
 export type ModuleSource = z.infer<typeof ModuleSource>;

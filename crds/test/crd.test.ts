@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { glassCustomResourceDefinitions, structural } from '../src/crd.js';
+import { MODULE_FILE_LOCAL_ONLY } from '../src/faaslet.js';
 
 type Node = Record<string, unknown>;
 
@@ -44,8 +45,9 @@ describe('the generated CRDs', function () {
       (r) => r.message,
     );
     assert.deepEqual(rules, [
-      'exactly one of configMapRef, url or inline must be set',
+      'exactly one of configMapRef, url, inline or file must be set',
       'url requires sha256',
+      MODULE_FILE_LOCAL_ONLY,
     ]);
     const redis = at(openApiOf('GlassCluster'), ['spec', 'state', 'redis']);
     assert.equal(

@@ -57,12 +57,12 @@ describe('the Faaslet schema', function () {
     {
       name: 'no module source',
       value: faaslet({ module: {} }),
-      message: /exactly one of configMapRef, url or inline/,
+      message: /exactly one of configMapRef, url, inline or file/,
     },
     {
       name: 'two module sources',
       value: faaslet({ module: { inline: 'AA==', configMapRef: { name: 'm', key: 'k' } } }),
-      message: /exactly one of configMapRef, url or inline/,
+      message: /exactly one of configMapRef, url, inline or file/,
     },
     {
       name: 'a url without sha256',
@@ -78,6 +78,21 @@ describe('the Faaslet schema', function () {
       name: 'inline that is not base64',
       value: faaslet({ module: { inline: 'not base64!' } }),
       message: /module\.inline/,
+    },
+    {
+      name: 'a module file outside its YAML folder',
+      value: faaslet({ module: { file: '../other/m.wasm' } }),
+      message: /module\.file: must be a relative path beside or below the YAML/,
+    },
+    {
+      name: 'a module file by absolute path',
+      value: faaslet({ module: { file: '/etc/m.wasm' } }),
+      message: /module\.file: must be a relative path beside or below the YAML/,
+    },
+    {
+      name: 'a module file and a ConfigMap',
+      value: faaslet({ module: { file: 'm.wasm', configMapRef: { name: 'm', key: 'k' } } }),
+      message: /exactly one of configMapRef, url, inline or file/,
     },
     {
       name: 'an unknown abi',

@@ -1,16 +1,16 @@
-// Builds every guest and fixture into guests/build/<name>.wasm, in one node process (the
-// asc and wabt JS APIs, no child processes), and checks each result has the imports and
-// exports its consumers rely on. The same sources always give the same bytes.
+// Builds every guest and fixture into guests/build/<name>.wasm (AssemblyScript and WAT through
+// the asc and wabt JS APIs, Go, C and Rust through the machine's toolchains in native.mjs), and
+// checks each result has the imports and exports its consumers rely on. The same sources
+// always give the same bytes.
 import asc from 'assemblyscript/asc';
 import initWabt from 'wabt';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { BIG_MODULE_BYTES, bigModuleWat } from './big-module.mjs';
 import { MODULES } from './modules.mjs';
+import { compileC, compileGo, compileRust, ToolchainError } from './native.mjs';
 
 const GUESTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD_DIR = path.join(GUESTS_DIR, 'build');
@@ -49,8 +49,6 @@ const INVALID_MODULE = Buffer.concat([
 
 class BuildError extends Error {}
 
-const execFileAsync = promisify(execFile);
-
 /**
  * The wasi-shim's asconfig.json as flags. asc joins library directories onto its base
  * directory even when they are absolute, which breaks `--config` with the shim's lib; so
@@ -87,40 +85,6 @@ async function compileAssemblyScript(guest) {
   return binary;
 }
 
-/**
- * A Go reactor with the machine's Go (1.24 or newer has //go:wasmexport): c-shared gives
- * `_initialize` instead of `_start`, so the runtime starts once per instance (ADR 0090).
- */
-async function compileGo(guest) {
-  const outFile = path.join(BUILD_DIR, `${guest.name}.wasm`);
-  const goDir = path.join(GUESTS_DIR, 'go');
-  try {
-    await execFileAsync(
-      'go',
-      [
-        'build',
-        '-buildmode=c-shared',
-        '-trimpath',
-        '-buildvcs=false',
-        '-o',
-        outFile,
-        `./${guest.source}`,
-      ],
-      { cwd: goDir, env: { ...process.env, GOOS: 'wasip1', GOARCH: 'wasm', GOFLAGS: '-mod=mod' } },
-    );
-  } catch (error) {
-    if (error.code === 'ENOENT') {
-      throw new BuildError(
-        `${guest.name}: Go is missing: install Go 1.24 or newer (https://go.dev/dl/, or hack/setup.sh) and put it on PATH`,
-      );
-    }
-    throw new BuildError(
-      `go build failed on guests/go/${guest.source}:\n${error.stderr || error.message}`,
-    );
-  }
-  return readFile(outFile);
-}
-
 function compileWat(wabt, fileName, text) {
   let module;
   try {
@@ -151,7 +115,11 @@ async function compile(wabt, guest) {
       return compileWat(wabt, `build/${guest.name}.wat`, text);
     }
     case 'go':
-      return compileGo(guest);
+      return compileGo(guest, { guestsDir: GUESTS_DIR, buildDir: BUILD_DIR });
+    case 'c':
+      return compileC(guest, { guestsDir: GUESTS_DIR, buildDir: BUILD_DIR });
+    case 'rust':
+      return compileRust(guest, { guestsDir: GUESTS_DIR, buildDir: BUILD_DIR });
     case 'bytes':
       return INVALID_MODULE;
     default:
@@ -207,6 +175,8 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(error instanceof BuildError ? error.message : error);
+  console.error(
+    error instanceof BuildError || error instanceof ToolchainError ? error.message : error,
+  );
   process.exitCode = 1;
 });

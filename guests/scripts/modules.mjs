@@ -1,7 +1,8 @@
 // Every module guests/ builds, in one table that build.mjs and samples.mjs both read, so a
 // new guest is one row here. `exports` are the ones the build insists on; `sample` says
 // where its Faaslet sample goes (crds/samples/...) and how it differs from the defaults.
-// `from` is where the bytes come from: 'assemblyscript', 'wat', 'generated' or 'bytes'.
+// `from` is where the bytes come from: 'assemblyscript', 'wat', 'go', 'c', 'rust', 'generated'
+// or 'bytes'.
 
 export const MODULES = [
   {
@@ -33,6 +34,42 @@ export const MODULES = [
         'GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared. It shares the namespace',
         '"counter" with the AssemblyScript counter.',
         'curl "localhost:8080/invoke/counter-go/add?value=10"',
+      ],
+    },
+  },
+  {
+    name: 'counter-c',
+    from: 'c',
+    source: 'counter/counter.c',
+    abi: 'glass',
+    exports: ['add', 'multiply', 'get', '_initialize'],
+    sample: {
+      // Beside crds/samples: its `add` would make `/invoke/add` ambiguous next to counter's.
+      path: '../languages/counter-c.yaml',
+      state: { namespace: 'counter' },
+      about: [
+        'The counter guest in C (guests/c/counter, SDK guests/c/include/glass.h), a WASI reactor',
+        "built with Debian's clang, lld and wasi-libc: clang --target=wasm32-wasi --sysroot=/usr",
+        '-mexec-model=reactor. It shares the namespace "counter" with the other counters.',
+        'curl "localhost:8080/invoke/counter-c/add?value=10"',
+      ],
+    },
+  },
+  {
+    name: 'counter-rust',
+    from: 'rust',
+    source: 'counter',
+    abi: 'glass',
+    exports: ['add', 'multiply', 'get'],
+    sample: {
+      // Beside crds/samples: its `add` would make `/invoke/add` ambiguous next to counter's.
+      path: '../languages/counter-rust.yaml',
+      state: { namespace: 'counter' },
+      about: [
+        'The counter guest in Rust (guests/rust/counter, SDK guests/rust/glass), a cdylib for',
+        "wasm32-wasi built with Debian's rustc and libstd-rust-dev-wasm32 (ADR 0120). It shares",
+        'the namespace "counter" with the other counters.',
+        'curl "localhost:8080/invoke/counter-rust/add?value=10"',
       ],
     },
   },
@@ -139,6 +176,7 @@ export const MODULES = [
         "The original Glass prototype's module shape: _start, add(a, b: i64) -> i64 over",
         '"counter" through env.get_state/env.set_state, and WASI fd_write/proc_exit/random_get.',
         'add_then_exit ends with proc_exit(0) (commits); add_then_fail with proc_exit(code).',
+        'npm start -- --faaslets crds/prototype (ADR 0121), then',
         'curl "localhost:8080/invoke/add?value=10"  # 10, then 20',
       ],
     },

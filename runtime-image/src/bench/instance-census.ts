@@ -1,12 +1,10 @@
-// Figure 4's child process (node --expose-gc instance-census.js COUNT): holds COUNT live
-// instances of the counter module the way a worker pools them, each after serving one
+// Figure 4's child process (node --expose-gc instance-census.js COUNT [GUEST]): holds COUNT
+// live instances of a counter module (default `counter`; `counter-go` for the Go figure) the
+// way a worker pools them, each started (a reactor's `_initialize`) and after serving one
 // invocation, then prints its RSS as one JSON line. Its own process, so the RSS is its alone.
-import { GuestImports, type InvocationContext } from '../host/guest-imports.js';
-import { workerBudget } from '../host/invocation-budget.js';
 import { InstancePool } from '../host/instance-pool.js';
-import { Transaction } from '../host/transaction.js';
-import { WorkerStateCache } from '../host/worker-cache.js';
 import { compileFaaslet } from '../runtime/compile-faaslet.js';
+import { BareHost } from './bare-host.js';
 import { faaslet, guestBytes } from './fixtures.js';
 
 export interface Census {
@@ -17,37 +15,24 @@ export interface Census {
 }
 
 const count = Number(process.argv[2]);
+const guest = process.argv[3] ?? 'counter';
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!Number.isInteger(count) || count <= 0 || !gc) {
-  throw new Error('usage: node --expose-gc instance-census.js COUNT');
+  throw new Error('usage: node --expose-gc instance-census.js COUNT [GUEST]');
 }
 
-const definition = await compileFaaslet(
-  faaslet('counter', { maxInstances: count }),
-  guestBytes('counter'),
+const definition = await compileFaaslet(faaslet(guest, { maxInstances: count }), guestBytes(guest));
+const host = new BareHost(definition);
+const pool = new InstancePool(
+  definition.module,
+  host.imports.importObject(),
+  definition.maxInstances,
+  (instance) => {
+    host.start(instance);
+  },
 );
-const imports = new GuestImports(() => -1);
-const pool = new InstancePool(definition.module, imports.importObject(), definition.maxInstances);
-const cache = new WorkerStateCache('census', () => ({ ok: true, entries: [] }));
 const add = (instance: WebAssembly.Instance): void => {
-  const ctx: InvocationContext = {
-    faaslet: definition,
-    namespace: definition.namespace.text,
-    memory: instance.exports.memory as WebAssembly.Memory,
-    txn: new Transaction(cache),
-    input: new Uint8Array(0),
-    output: [],
-    outputBytes: 0,
-    logs: [],
-    lastCallResult: new Uint8Array(0),
-    depth: 0,
-    budget: workerBudget(),
-    fuel: undefined,
-    stdioBytes: 0,
-  };
-  imports.current = ctx;
-  (instance.exports.add as (n: number) => number)(1);
-  imports.current = undefined;
+  host.invoke(instance, () => (instance.exports.add as (n: number) => number)(1));
 };
 
 gc();

@@ -11,9 +11,10 @@ const INSTANCES = 10_000;
 const MAX_RSS_MIB = 512;
 const MIB = 1024 * 1024;
 
-async function census(count: number): Promise<Census> {
+/** `count` live instances of `guest` in a child process of their own, and its RSS. */
+export async function census(count: number, guest = 'counter'): Promise<Census> {
   const script = fileURLToPath(new URL('instance-census.js', import.meta.url));
-  const child = spawnNode(script, [String(count)], ['--expose-gc']);
+  const child = spawnNode(script, [String(count), guest], ['--expose-gc']);
   try {
     // 'close', not 'exit': by then the child's stdout has been read to its end.
     const [code] = (await once(child.process, 'close')) as [number | null];

@@ -17,7 +17,7 @@ const ENDPOINTS = [
 ];
 
 /** Mean requests/s of one autocannon run; any error or non-2xx answer spoils the figure. */
-async function load(url: string, seconds: number): Promise<number> {
+export async function load(url: string, seconds: number): Promise<number> {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds });
   if (result.errors > 0 || result.non2xx > 0) {
     throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx answers under load`);

@@ -1,6 +1,7 @@
 // Local mode: the router's Faaslet catalog from the same YAML files the runtimes serve,
 // checked with the runtime's own compile code, so the router and the pods see the same
 // exports and namespaces.
+import { dirname } from 'node:path';
 import { compileFaaslet } from '../runtime/compile-faaslet.js';
 import { readFaasletManifests } from '../runtime/faaslet-files.js';
 import { resolveModuleBytes } from '../runtime/module-bytes.js';
@@ -10,11 +11,11 @@ import type { PlacedFaaslet } from './faaslet-catalog.js';
 export async function catalogFromFiles(paths: string[]): Promise<PlacedFaaslet[]> {
   const manifests = await readFaasletManifests(paths);
   const placed: PlacedFaaslet[] = [];
-  for (const { faaslet } of manifests.faaslets) {
+  for (const { faaslet, source } of manifests.faaslets) {
     try {
       const definition = await compileFaaslet(
         faaslet,
-        await resolveModuleBytes(faaslet, manifests.configMaps),
+        await resolveModuleBytes(faaslet, manifests.configMaps, undefined, dirname(source)),
       );
       placed.push({
         name: definition.name,

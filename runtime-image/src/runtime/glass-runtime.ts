@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { Faaslet, ManifestProblem } from '@glass/crds';
 import type { Logger } from 'pino';
 import type { FaasletDefinition, FetchReply, StateKey, VersionedEntry } from '../host/protocol.js';
@@ -127,7 +128,13 @@ export class GlassRuntime {
       try {
         await this.loadFaaslet(
           faaslet,
-          await resolveModuleBytes(faaslet, manifests.configMaps, this.moduleFetch),
+          // A module file is named relative to the YAML that holds the Faaslet (ADR 0122).
+          await resolveModuleBytes(
+            faaslet,
+            manifests.configMaps,
+            this.moduleFetch,
+            dirname(source),
+          ),
         );
       } catch (error) {
         problems.push({

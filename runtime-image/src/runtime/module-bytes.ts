@@ -7,6 +7,7 @@ import {
   type ModuleFetchPolicy,
 } from './module-fetch.js';
 import { moduleFromStored } from './gzip-module.js';
+import { readModuleFile } from './module-file.js';
 
 export {
   DigestMismatchError,
@@ -18,15 +19,18 @@ export { DEFAULT_MODULE_FETCH_POLICY, isCidr, type ModuleFetchPolicy } from './m
 
 /**
  * The module's bytes from wherever its spec says: a ConfigMap key, a pinned URL (fetched as
- * `fetchPolicy` allows, ADR 0081), or inline.
+ * `fetchPolicy` allows, ADR 0081), inline, or, in local mode only, a file beside the YAML in
+ * `yamlDir` (ADR 0122; without `yamlDir`, as in Kubernetes, a file is refused).
  */
 export async function resolveModuleBytes(
   faaslet: Faaslet,
   configMaps: ReadonlyMap<string, ConfigMap>,
   fetchPolicy: ModuleFetchPolicy = DEFAULT_MODULE_FETCH_POLICY,
+  yamlDir?: string,
 ): Promise<Uint8Array> {
   const source = faaslet.spec.module;
   if (source.inline !== undefined) return new Uint8Array(Buffer.from(source.inline, 'base64'));
+  if (source.file !== undefined) return readModuleFile(source.file, yamlDir);
   if (source.configMapRef) {
     const { name, key } = source.configMapRef;
     const configMap = configMaps.get(name);

@@ -1,0 +1,85 @@
+// The first call of a never-seen ~2 MB Go module in a running GlassRuntime (load: check,
+// compile, cap memory, load into the workers; then invoke: instantiate, `_initialize` — the
+// Go runtime's start-up — and `add(1)`), beside the raw path in this process: compile,
+// instantiate against the host's own imports, `_initialize`, call. Issue 13's goal: <= 1.5x.
+import { pino } from 'pino';
+import { compileFaaslet } from '../runtime/compile-faaslet.js';
+import { GlassRuntime } from '../runtime/glass-runtime.js';
+import { BareHost } from './bare-host.js';
+import { faaslet, guestBytes, withNonce } from './fixtures.js';
+import { median, row, type BenchRow } from './report.js';
+
+const ROUNDS = 7;
+const GOAL = 1.5;
+
+async function hostFirstCall(
+  runtime: GlassRuntime,
+  name: string,
+  bytes: Uint8Array,
+): Promise<number> {
+  const started = performance.now();
+  await runtime.loadFaaslet(faaslet(name), bytes);
+  const result = await runtime.invoker.invoke(
+    runtime.registry.resolve(name, 'add'),
+    new Uint8Array(0),
+    ['1'],
+  );
+  const elapsed = performance.now() - started;
+  if (new TextDecoder().decode(result.output) !== '1')
+    throw new Error(`${name}/add did not answer 1`);
+  runtime.unloadFaaslet(name);
+  return elapsed;
+}
+
+async function rawFirstCall(host: BareHost, bytes: Uint8Array): Promise<number> {
+  const started = performance.now();
+  const module = await WebAssembly.compile(bytes);
+  const instance = new WebAssembly.Instance(module, host.imports.importObject());
+  host.start(instance);
+  const result = host.invoke(instance, () => (instance.exports.add as (n: number) => number)(1));
+  const elapsed = performance.now() - started;
+  if (typeof result !== 'number') throw new Error('add answered no number');
+  return elapsed;
+}
+
+export async function goFirstCall(): Promise<BenchRow[]> {
+  const go = guestBytes('counter-go');
+  const runtime = new GlassRuntime({ workers: 2, log: pino({ level: 'silent' }) });
+  await runtime.start();
+  const run = Date.now().toString(36);
+  // The raw path needs a definition for its invocation contexts only (namespace, limits).
+  const host = new BareHost(await compileFaaslet(faaslet('go-raw'), withNonce(go, `${run}-def`)));
+  try {
+    await hostFirstCall(runtime, 'go-warmup', withNonce(go, `${run}-warmup`));
+    const viaHost: number[] = [];
+    const raw: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which goes first, so neither always meets a freshly collected heap.
+      const hostRound = (): Promise<number> =>
+        hostFirstCall(runtime, `go-${round}`, withNonce(go, `${run}-host-${round}`));
+      const rawRound = (): Promise<number> =>
+        rawFirstCall(host, withNonce(go, `${run}-raw-${round}`));
+      if (round % 2 === 0) {
+        viaHost.push(await hostRound());
+        raw.push(await rawRound());
+      } else {
+        raw.push(await rawRound());
+        viaHost.push(await hostRound());
+      }
+    }
+    const value = median(viaHost);
+    const baseline = median(raw);
+    return [
+      row({
+        name: `first call of a never-seen ${(go.length / 1e6).toFixed(1)} MB Go module vs raw compile+instantiate+_initialize+call`,
+        value,
+        baseline,
+        unit: 'ms',
+        goal: `<= ${GOAL}x`,
+        met: value / baseline <= GOAL,
+      }),
+    ];
+  } finally {
+    await runtime.close();
+  }
+}

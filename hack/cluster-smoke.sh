@@ -13,7 +13,7 @@
 # mounts, sysctls, cgroups and the fixed paths are as before up (hack/cluster/machine.sh).
 # When podman has localhost/glass:dev (make image; or GLASS_SMOKE_IMAGE), it is loaded too and
 # a runtime pod with the chart's securityContext serves add?value=10 twice (10, 20) through
-# port-forward; with localhost/glass-redis:dev (GLASS_SMOKE_REDIS_IMAGE), a Redis pod answers
+# port-forward, runs as uid 65532, cannot write /app and can write /tmp; with localhost/glass-redis:dev (GLASS_SMOKE_REDIS_IMAGE), a Redis pod answers
 # PING through its Service.
 # Prints the times: up to Node Ready, and pod creation to Running.
 #
@@ -225,6 +225,10 @@ YAML
     check "glass runtime through port-forward: add?value=10" '(^|[^0-9])10([^0-9]|$)' curl -fsS --max-time 10 "http://127.0.0.1:$PF_PORT/invoke/add?value=10"
     check "glass runtime through port-forward: add?value=10 again" '(^|[^0-9])20([^0-9]|$)' curl -fsS --max-time 10 "http://127.0.0.1:$PF_PORT/invoke/add?value=10"
     unforward
+    check "glass runtime: id in the container" '^uid=65532' K exec glass-runtime -- id
+    check "glass runtime: /app is read-only" 'Read-only file system' \
+      K exec glass-runtime -- sh -c 'touch /app/x 2>&1; exit 0'
+    check "glass runtime: /tmp is writable" '^ok ?$' K exec glass-runtime -- sh -c 'touch /tmp/x && echo ok'
   else
     K describe pod glass-runtime | tail -n 20 >&2
     K logs glass-runtime >&2 || true

@@ -18,14 +18,17 @@ fi
 
 # Debian packages: the command each one provides, then the package.
 apt_needs=()
-# `ip` and `unshare` give `make e2e-local` its own network namespace (ADR 66). haproxy and
+# `ip` sets up the real cluster's bridge; containerd, runc, the CNI plugins, conntrack and
+# nftables are its node, buildah and gcc build its pause and CoreDNS images (hack/cluster.sh,
+# ADR 115); `unshare` gives tests network namespaces of their own. haproxy and
 # nginx are the router bench's anchors and wrk its load generator (ADR 24); Debian puts the
 # first two in /usr/sbin, which a non-root PATH may leave out. podman builds and runs Glass's
 # image, on bases made with debootstrap where none can be pulled (`make image`, ADR 110); its
 # containers' networks and published ports need the CNI plugins and iptables.
 for pair in redis-server:redis-server shellcheck:shellcheck openssl:openssl ip:iproute2 unshare:util-linux \
   haproxy:haproxy nginx:nginx wrk:wrk podman:podman debootstrap:debootstrap iptables:iptables \
-  /usr/lib/cni/portmap:containernetworking-plugins; do
+  /usr/lib/cni/portmap:containernetworking-plugins containerd:containerd runc:runc buildah:buildah \
+  conntrack:conntrack nft:nftables gcc:gcc; do
   command -v "${pair%%:*}" >/dev/null || [[ -x /usr/sbin/${pair%%:*} ]] || apt_needs+=("${pair##*:}")
 done
 # Guest toolchains (guests/scripts/native.mjs): clang, wasm-ld, wasi-libc and the wasm32
@@ -80,7 +83,9 @@ fi
 # The real Kubernetes control plane and helm for the operator and chart tests: built once
 # from their Go modules (10-30 minutes on 2 cores) and cached outside the work tree, so the
 # build happens here and never inside a test's timeout.
-if ! hack/k8s-binaries.sh check >/dev/null 2>&1; then
-  echo "setup: building the Kubernetes control plane and helm from their Go modules (once; cached in ${GLASS_CACHE:-$HOME/.cache/glass})"
-  nice -n 10 hack/k8s-binaries.sh >/dev/null
+# The node's binaries too (kubelet, kube-scheduler, kube-proxy, CoreDNS) for `make e2e-local`'s
+# real cluster (hack/cluster.sh, ADR 115).
+if ! hack/k8s-binaries.sh check-node >/dev/null 2>&1; then
+  echo "setup: building the Kubernetes control plane, a node's binaries and helm from their Go modules (once; cached in ${GLASS_CACHE:-$HOME/.cache/glass})"
+  nice -n 10 hack/k8s-binaries.sh node >/dev/null
 fi

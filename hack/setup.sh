@@ -20,12 +20,12 @@ fi
 apt_needs=()
 # `ip` sets up the real cluster's bridge; containerd, runc, the CNI plugins, conntrack and
 # nftables are its node, buildah and gcc build its pause and CoreDNS images (hack/cluster.sh,
-# ADR 115); `unshare` gives tests network namespaces of their own. haproxy and
+# ADR 115). haproxy and
 # nginx are the router bench's anchors and wrk its load generator (ADR 24); Debian puts the
 # first two in /usr/sbin, which a non-root PATH may leave out. podman builds and runs Glass's
 # image, on bases made with debootstrap where none can be pulled (`make image`, ADR 110); its
 # containers' networks and published ports need the CNI plugins and iptables.
-for pair in redis-server:redis-server shellcheck:shellcheck openssl:openssl ip:iproute2 unshare:util-linux \
+for pair in redis-server:redis-server shellcheck:shellcheck openssl:openssl ip:iproute2 \
   haproxy:haproxy nginx:nginx wrk:wrk podman:podman debootstrap:debootstrap iptables:iptables \
   /usr/lib/cni/portmap:containernetworking-plugins containerd:containerd runc:runc buildah:buildah \
   conntrack:conntrack nft:nftables gcc:gcc; do

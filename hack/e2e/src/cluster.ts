@@ -20,7 +20,7 @@ export interface Cluster {
 /** What `hack/cluster.sh env` prints: `export NAME=value` lines. */
 function exportsOf(text: string): Record<string, string> {
   const found: Record<string, string> = {};
-  for (const match of text.matchAll(/^export ([A-Z_]+)=(.*)$/gm)) {
+  for (const match of text.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) {
     // printf %q quotes only paths with unusual characters; ours have none, but unquote anyway.
     found[match[1] ?? ''] = (match[2] ?? '').replace(/^'(.*)'$/, '$1');
   }
@@ -39,11 +39,19 @@ export async function startCluster(repoRoot: string, images: readonly string[]):
       `hack/cluster.sh up failed (exit ${String(up.code)}); see hack/README.md:\n${up.stderr}`,
     );
   }
-  for (const image of images) await runOk(script, ['load', image]);
-  const env = exportsOf(await runOk(script, ['env']));
-  const kubeconfig = env.KUBECONFIG;
-  const binDir = env.GLASS_K8S_BIN_DIR;
-  if (!kubeconfig || !binDir) throw new Error('hack/cluster.sh env printed no KUBECONFIG');
+  let kubeconfig: string | undefined;
+  let binDir: string | undefined;
+  try {
+    for (const image of images) await runOk(script, ['load', image]);
+    const env = exportsOf(await runOk(script, ['env']));
+    kubeconfig = env.KUBECONFIG;
+    binDir = env.GLASS_K8S_BIN_DIR;
+    if (!kubeconfig || !binDir)
+      throw new Error('hack/cluster.sh env printed no KUBECONFIG or GLASS_K8S_BIN_DIR');
+  } catch (error) {
+    await down().catch(() => undefined);
+    throw error;
+  }
   const containerdSocket = join(
     process.env.GLASS_CLUSTER_RUN ?? '/run/glass-cluster',
     'containerd',

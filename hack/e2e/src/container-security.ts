@@ -35,7 +35,7 @@ export async function checkContainerSecurity(
   return {
     pod,
     uid: uid.stdout.trim(),
-    appWrite: app.stderr.trim(),
+    appWrite: app.stderr.trim().split('\n')[0] ?? '',
     tmpWrite: 'ok',
   };
 }

@@ -177,11 +177,7 @@ export class UpstreamProxy {
   ): Promise<ProxyOutcome | typeof NOBODY_OWNS> {
     const { key, bounded, namespace } = placement;
     const pods = this.table.candidates(key, this.options.maxAttempts, bounded);
-    if (pods.length === 0) {
-      const message =
-        this.table.size === 0 ? 'no runtime pods are known' : 'no runtime pod is healthy';
-      return { ok: false, status: 503, code: 'no_healthy_pod', message, attempts: 0 };
-    }
+    if (pods.length === 0) return this.noPod();
     let last: ProxyOutcome = {
       ok: false,
       status: 502,
@@ -189,26 +185,33 @@ export class UpstreamProxy {
       message: '',
       attempts: 0,
     };
-    let owners = 0;
+    // Whether a pod said `not_owner`, and whether any pod may have run the call.
+    let notOwner = false;
+    let ran = false;
     for (const [i, pod] of pods.entries()) {
-      // Another round comes only when every pod said `not_owner`; a `not_ready` pod is passed
-      // over only for another pod of this round.
+      // Another round comes only when no pod ran the call and one said `not_owner`; a
+      // `not_ready` pod is passed over only for another pod of this round.
       const more = i + 1 < pods.length;
       const passOver = { 'not-owner': more || !lastRound, 'not-ready': more };
       const attempt = await this.attempt(pod, req, res, namespace, passOver);
       if (attempt.ok) return { ok: true, pod, status: attempt.status, attempts: i + 1 };
       if (res.destroyed) return failedOutcome(pod, attempt, i + 1);
-      if (attempt.kind !== 'not-owner') {
-        owners += 1;
-        this.failedOn(pod, attempt.kind);
-      }
+      notOwner ||= attempt.kind === 'not-owner';
       last = failedOutcome(pod, attempt, i + 1);
-      const ranNothing = attempt.kind === 'connect' || attempt.kind in RAN_NOTHING_KINDS;
-      if (!ranNothing && !req.idempotent) return last;
-      if (i + 1 < pods.length)
-        this.metrics.retries.inc({ reason: ranNothing ? 'not_reached' : 'idempotent' });
+      const reached = this.failedOn(pod, attempt.kind);
+      ran ||= reached;
+      if (reached && !req.idempotent) return last;
+      if (more) this.metrics.retries.inc({ reason: reached ? 'idempotent' : 'not_reached' });
     }
-    return owners === 0 ? NOBODY_OWNS : last;
+    // The owner gone and the others still naming it (its kill not yet seen everywhere): nothing
+    // ran anywhere, so another round goes once the views have moved on.
+    return notOwner && !ran && !lastRound ? NOBODY_OWNS : last;
+  }
+
+  private noPod(): ProxyOutcome {
+    const message =
+      this.table.size === 0 ? 'no runtime pods are known' : 'no runtime pod is healthy';
+    return { ok: false, status: 503, code: 'no_healthy_pod', message, attempts: 0 };
   }
 
   /** One try on one pod; resolves when its answer starts or the try has failed. */
@@ -308,10 +311,19 @@ export class UpstreamProxy {
     });
   }
 
-  /** A try that failed for a reason of the pod's own (not a `not_owner`) counts against it. */
-  private failedOn(pod: Pod, kind: FailureKind | 'not-ready'): void {
-    this.table.failed(pod);
-    this.metrics.failures.inc({ pod: pod.name, kind: kind === 'not-ready' ? 'unavailable' : kind });
+  /**
+   * Counts a failed try against the pod unless it said `not_owner` (not its health), and says
+   * whether the call may have run there.
+   */
+  private failedOn(pod: Pod, kind: FailureKind | RanNothing): boolean {
+    if (kind !== 'not-owner') {
+      this.table.failed(pod);
+      this.metrics.failures.inc({
+        pod: pod.name,
+        kind: kind === 'not-ready' ? 'unavailable' : kind,
+      });
+    }
+    return kind !== 'connect' && !(kind in RAN_NOTHING_KINDS);
   }
 
   private answered(pod: Pod, status: number, errorCode: unknown): void {

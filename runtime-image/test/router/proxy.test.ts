@@ -395,6 +395,22 @@ describe('router failover and ejection against real backend processes', function
     assert.equal((answer.json as { error: { code: string } }).error.code, 'not_ready');
   });
 
+  it('a dead owner while the other pods still say not_owner: nothing ran, so the call goes again a moment later, even without an Idempotency-Key', async () => {
+    router.membership.add({ name: deadName, url: `http://${deadName}` });
+    const user = userOwnedBy(router, deadName);
+    const next = [...router.table.ring.walk(user)][1]!;
+    const nextBackend = backends.find((b) => b.name === next)!;
+    for (const b of backends) await fixtureCall(b, '/_fixture/not-owner?count=1');
+    const answer = await call(client, '/invoke/counter/incr', {
+      method: 'POST',
+      body: 'payload',
+      headers: { 'x-user-id': user },
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.json));
+    assert.equal(answer.pod, next);
+    assert.equal((await stats(nextBackend)).requests, 2, 'asked twice: not_owner, then served');
+  });
+
   it('a single injected error does not eject a pod', async () => {
     const owner = backends[1]!;
     const user = userOwnedBy(router, owner.name);

@@ -1,6 +1,6 @@
-// Every liveness probe the chart and the operator declare (operator, router, runtime, Redis) passes against
-// the real containers: a wrong path or port name would have the kubelet kill them, which it
-// reports as `Unhealthy` events and container restarts.
+// Every container the chart and the operator make (operator, router, runtime, Redis) declares a
+// liveness probe, and the kubelet never killed one for failing it: a wrong path or port name
+// would have it do so, with a `Killing` event that says why.
 import type { Cluster } from './cluster.js';
 import { check } from './wait.js';
 
@@ -16,7 +16,12 @@ interface EventList {
 }
 
 /** Called at the end of the run, when every pod has been up for many probe periods. */
-export async function checkLiveness(cluster: Cluster, namespace: string): Promise<string[]> {
+export async function checkLiveness(
+  cluster: Cluster,
+  namespace: string,
+  /** Pods whose container the run killed: a probe may have failed while it was down. */
+  killed: readonly string[],
+): Promise<string[]> {
   const pods = JSON.parse(
     await cluster.kubectlOk(['get', 'pods', '-n', namespace, '-o', 'json']),
   ) as PodList;
@@ -34,12 +39,23 @@ export async function checkLiveness(cluster: Cluster, namespace: string): Promis
   const events = JSON.parse(
     await cluster.kubectlOk(['get', 'events', '-n', namespace, '-o', 'json']),
   ) as EventList;
-  const failures = events.items.filter(
-    (e) => e.reason === 'Unhealthy' && (e.message ?? '').startsWith('Liveness probe failed'),
+  const failed = events.items.filter(
+    (e) =>
+      e.reason === 'Unhealthy' &&
+      (e.message ?? '').startsWith('Liveness probe failed') &&
+      !killed.includes(e.involvedObject.name ?? ''),
   );
   check(
-    failures.length === 0,
-    `no liveness probe failed: ${failures.map((e) => `${e.involvedObject.name ?? '?'}: ${e.message ?? ''}`).join('; ')}`,
+    failed.length === 0,
+    `no liveness probe failed: ${failed.map((e) => `${e.involvedObject.name ?? '?'}: ${e.message ?? ''}`).join('; ')}`,
+  );
+  // The kubelet killing a container because its probe kept failing is a fault even there.
+  const kills = events.items.filter(
+    (e) => e.reason === 'Killing' && /failed liveness probe/i.test(e.message ?? ''),
+  );
+  check(
+    kills.length === 0,
+    `the kubelet killed no container for failing its liveness probe: ${kills.map((e) => `${e.involvedObject.name ?? '?'}: ${e.message ?? ''}`).join('; ')}`,
   );
   return probed;
 }

@@ -132,6 +132,48 @@ describe('GlassClusters on a real API server', function () {
     );
   });
 
+  it('gives its pods their tokens from a Secret it creates once, and puts no token in a manifest (ADR 125)', async function () {
+    const secret = await eventually('the credentials Secret', () =>
+      kube.get('v1', 'Secret', ns, 'demo-credentials'),
+    );
+    const data = (secret as { data?: Record<string, string> }).data ?? {};
+    const values = Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+    assert.deepEqual(Object.keys(values).sort(), [
+      'admin-token',
+      'metrics-token',
+      'redis-password',
+    ]);
+    for (const value of Object.values(values)) assert.match(value, /^[0-9a-f]{64}$/);
+    assert.equal(secret.metadata?.ownerReferences?.[0]?.uid, cluster.metadata?.uid);
+    for (const name of ['demo-runtime', 'demo-router']) {
+      const env = podTemplate(await deployment(name)).spec.containers[0]?.env ?? [];
+      const refs = env.flatMap((e) => {
+        const ref = (e as { valueFrom?: { secretKeyRef?: { name: string; key: string } } })
+          .valueFrom?.secretKeyRef;
+        return ref ? [`${e.name}=${ref.name}/${ref.key}`] : [];
+      });
+      assert.deepEqual(refs, [
+        'GLASS_ADMIN_TOKEN=demo-credentials/admin-token',
+        'GLASS_METRICS_TOKEN=demo-credentials/metrics-token',
+      ]);
+    }
+    const manifests = JSON.stringify(await children());
+    for (const value of Object.values(values)) assert.ok(!manifests.includes(value));
+    // Reconciled again: the Secret is not rewritten, so pods and Secret keep agreeing.
+    const reconciler = new GlassClusterReconciler(
+      new Kube(cp.kubeConfig),
+      new EventRecorder(cp.kubeConfig, 'glass-operator', pino({ level: 'silent' })),
+      undefined,
+      undefined,
+      testClusterPolicy(),
+    );
+    await reconciler.reconcile(ns, 'demo');
+    const again = await kube.get('v1', 'Secret', ns, 'demo-credentials');
+    assert.equal(again?.metadata?.resourceVersion, secret.metadata?.resourceVersion);
+  });
+
   it('reports a rollout under way, not a degradation, while its pods are not available', async function () {
     const ref = { apiVersion: API_VERSION, kind: 'GlassCluster', namespace: ns, name: 'demo' };
     await waitForCondition(kube, ref, {

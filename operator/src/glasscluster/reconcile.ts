@@ -18,7 +18,12 @@ import {
   type ConditionInput,
 } from '../status/conditions.js';
 import { imageAllowed } from './image-policy.js';
-import { CHILD_KINDS, desiredChildren, type RuntimePodOptions } from './resources/index.js';
+import {
+  CHILD_KINDS,
+  credentialsSecret,
+  desiredChildren,
+  type RuntimePodOptions,
+} from './resources/index.js';
 import { CLUSTER_LABEL, MANAGED_BY, names } from './resources/meta.js';
 import { applyFailed, clusterConditions, invalidSpec, type DeploymentState } from './status.js';
 
@@ -72,6 +77,8 @@ export class GlassClusterReconciler {
       });
       return;
     }
+    // The tokens (and managed Redis password) the pods read, before any pod needs them.
+    await this.kube.createIfAbsent(credentialsSecret(cluster));
     const applied = await this.applyAll(raw, desiredChildren(cluster, this.policy.runtimePods));
     await this.deleteUndesired(cluster, new Set(applied.keys()));
     await this.writeStatus(raw, this.status(cluster, raw, applied));

@@ -47,6 +47,8 @@ export const OPERATOR_CLUSTER_PERMISSIONS = [
   ),
   ...perms('discovery.k8s.io', ['endpointslices'], ['get', 'list', 'watch']),
   ...perms('', ['events'], ['create']),
+  // Each GlassCluster's credentials Secret, created once and never read (ADR 0125).
+  ...perms('', ['secrets'], ['create']),
 ].sort();
 
 /** The leader Lease, in the release namespace: create, and get/update of its own name only. */

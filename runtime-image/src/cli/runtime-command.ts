@@ -3,6 +3,7 @@ import { RuntimeConfigChecked } from '../config/runtime-config.js';
 import { createLogger } from '../logger.js';
 import { serveRuntime } from '../runtime/serve.js';
 import { addRedisOptions, redisConfigInput } from './redis-flags.js';
+import { addAdminTokenOptions } from './admin-token-flags.js';
 import { describeZodError } from '@glass/crds';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -68,6 +69,7 @@ export function registerRuntimeCommand(program: Command): void {
       String(64 * 1024 * 1024),
     )
     .option('--log-level <level>', 'debug, info, warn, error or silent', 'info');
+  addAdminTokenOptions(command);
   addRedisOptions(command).action(async (flags: Record<string, unknown>) => {
     let redisInput: Record<string, unknown>;
     try {

@@ -5,6 +5,7 @@ import { routerDeployment, routerService } from './router.js';
 import { runtimeDeployment, runtimeService, type RuntimePodOptions } from './runtime.js';
 
 export type { RuntimePodOptions } from './runtime.js';
+export { credentialsSecret } from './credentials.js';
 
 /** Every child a GlassCluster should have, in the order they are applied. */
 export function desiredChildren(

@@ -1,4 +1,5 @@
 import type { GlassCluster } from '@glass/crds';
+import { tokenEnv } from './credentials.js';
 import { glassDeployment } from './glass-deployment.js';
 import { childMeta, contentHash, names, selector } from './meta.js';
 
@@ -59,6 +60,7 @@ export function runtimeDeployment(
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     ...redisEnv(cluster),
+    ...tokenEnv(cluster),
   ];
   const args = [
     'runtime',

@@ -303,7 +303,13 @@ describe('the GlassCluster resource builders', function () {
     {
       name: 'managed points at the managed Redis Service',
       state: { managed: true },
-      want: [{ name: 'GLASS_REDIS_URL', value: 'redis://demo-redis:6379' }],
+      // With the password the kubelet fills in from the cluster's Secret (ADR 126).
+      want: [
+        {
+          name: 'GLASS_REDIS_URL',
+          value: 'redis://:$(GLASS_MANAGED_REDIS_PASSWORD)@demo-redis:6379',
+        },
+      ],
     },
   ];
   for (const tc of redisCases) {

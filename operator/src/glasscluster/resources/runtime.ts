@@ -1,5 +1,5 @@
 import type { GlassCluster } from '@glass/crds';
-import { tokenEnv } from './credentials.js';
+import { CREDENTIAL_KEYS, credentialEnv, tokenEnv } from './credentials.js';
 import { glassDeployment } from './glass-deployment.js';
 import { childMeta, contentHash, names, selector } from './meta.js';
 
@@ -19,8 +19,17 @@ function redisEnv(cluster: GlassCluster): Record<string, unknown>[] {
       },
     ];
   }
-  if (state?.managed)
-    return [{ name: 'GLASS_REDIS_URL', value: `redis://${names(cluster).redis}:6379` }];
+  if (state?.managed) {
+    // The password from the Secret, then a URL that names it: the kubelet expands $(VAR) of an
+    // earlier variable, so the password is in no manifest and the runtime never logs the URL.
+    return [
+      credentialEnv(cluster, 'GLASS_MANAGED_REDIS_PASSWORD', CREDENTIAL_KEYS.redisPassword),
+      {
+        name: 'GLASS_REDIS_URL',
+        value: `redis://:$(GLASS_MANAGED_REDIS_PASSWORD)@${names(cluster).redis}:6379`,
+      },
+    ];
+  }
   return [];
 }
 

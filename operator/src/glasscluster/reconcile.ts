@@ -17,7 +17,7 @@ import {
   setCondition,
   type ConditionInput,
 } from '../status/conditions.js';
-import { imageAllowed } from './image-policy.js';
+import { refusedImage } from './image-policy.js';
 import {
   CHILD_KINDS,
   credentialsSecret,
@@ -69,9 +69,10 @@ export class GlassClusterReconciler {
       return;
     }
     const cluster = parsed.data;
-    if (!imageAllowed(cluster.spec.image, this.policy.allowedImages ?? [])) {
+    const refused = refusedImage(cluster, this.policy.allowedImages ?? []);
+    if (refused !== undefined) {
       // Terminal until the spec (or the operator's list) changes; nothing is applied.
-      const message = `spec.image ${cluster.spec.image} is not among the images this operator allows`;
+      const message = `${refused.field} ${refused.image} is not among the images this operator allows`;
       await this.writeStatus(raw, {
         conditions: this.conditions(raw, invalidSpec(message, GlassClusterReason.ImageNotAllowed)),
       });

@@ -43,7 +43,7 @@ export interface InvocationResult {
    * An `Idempotency-Key` request whose response was too large to store (ADR 0080): it was
    * answered, and a retry runs it again.
    */
-  notStored?: 'response-too-large';
+  notStored?: 'response-too-large' | 'record-evicted';
 }
 
 export interface InvokerDeps {

@@ -371,6 +371,20 @@ describe('the GlassCluster resource builders', function () {
     assert.ok(!argsOf(cluster()).includes('--module-fetch-allow-cidr'), 'none by default');
   });
 
+  it('passes allowedStateNamespaces on to the runtime pods, which refuse the rest themselves', function () {
+    const flagOf = (c: GlassCluster): string | undefined => {
+      const args = argsOf(c);
+      const at = args.indexOf('--allowed-state-namespaces');
+      return at < 0 ? undefined : args[at + 1];
+    };
+    assert.equal(flagOf(cluster()), undefined);
+    assert.equal(
+      flagOf(cluster({ allowedStateNamespaces: ['team-a-*', 'shared'] })),
+      'team-a-*,shared',
+    );
+    assert.equal(flagOf(cluster({ allowedStateNamespaces: [] })), '');
+  });
+
   it('Redis keys: no prefix flag without Redis', function () {
     assert.equal(prefixOf(cluster()), undefined);
   });

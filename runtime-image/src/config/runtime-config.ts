@@ -1,4 +1,4 @@
-import { DnsLabel } from '@glass/crds';
+import { DnsLabel, StateNamespacePattern } from '@glass/crds';
 import { z } from 'zod';
 import { isCidr } from '../runtime/module-fetch.js';
 import { RedisSettings } from '../state/redis-config.js';
@@ -63,6 +63,8 @@ export const RuntimeConfig = z.object({
   adminToken: z.string().min(16).optional(),
   /** Reads `/metrics` only (Prometheus); needs `adminToken`. */
   metricsToken: z.string().min(16).optional(),
+  /** The state namespace patterns Faaslets may name (ADR 0129); absent: any, [] none. */
+  allowedStateNamespaces: z.array(StateNamespacePattern).optional(),
   /** TEST ONLY: SIGKILL self after committing this Idempotency-Key, before answering. */
   testCrashAfterCommitOf: z.string().min(1).optional(),
 });

@@ -69,8 +69,11 @@ export function describeProblem(p: ManifestProblem): string {
 }
 
 /** The flags' Idempotency-Key and module-fetch policies, defaults filled in. */
-function policiesOf(config: RuntimeConfig): Pick<RuntimeOptions, 'idempotency' | 'moduleFetch'> {
+function policiesOf(
+  config: RuntimeConfig,
+): Pick<RuntimeOptions, 'idempotency' | 'moduleFetch' | 'allowedStateNamespaces'> {
   return {
+    ...(config.allowedStateNamespaces && { allowedStateNamespaces: config.allowedStateNamespaces }),
     idempotency: {
       ttlMs: (config.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000,
       budgetBytes: config.idempotencyBudgetBytes ?? DEFAULT_IDEMPOTENCY_BUDGET_BYTES,

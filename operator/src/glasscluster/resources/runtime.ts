@@ -90,6 +90,10 @@ export function runtimeDeployment(
       ? ['--redis-key-prefix', redisKeyPrefix(cluster)]
       : []),
     ...moduleFetchArgs(options),
+    // The pods refuse a Faaslet outside the list themselves, whatever its status (ADR 0129).
+    ...(spec.allowedStateNamespaces === undefined
+      ? []
+      : ['--allowed-state-namespaces', spec.allowedStateNamespaces.join(',')]),
   ];
   return glassDeployment(cluster, 'runtime', {
     replicas: spec.replicas,

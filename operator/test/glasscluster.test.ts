@@ -25,6 +25,9 @@ const GC_TIMEOUT_MS = 90_000;
 const EXPECTED = [
   'Deployment/demo-router',
   'Deployment/demo-runtime',
+  // In the GlassCluster's own namespace, whatever the chart's (ADR 125).
+  'NetworkPolicy/demo-router-ingress',
+  'NetworkPolicy/demo-runtime-ingress',
   'Role/demo-router',
   'Role/demo-runtime',
   'RoleBinding/demo-router',
@@ -34,7 +37,12 @@ const EXPECTED = [
   'ServiceAccount/demo-router',
   'ServiceAccount/demo-runtime',
 ];
-const WITH_REDIS = [...EXPECTED, 'Deployment/demo-redis', 'Service/demo-redis'].sort();
+const WITH_REDIS = [
+  ...EXPECTED,
+  'Deployment/demo-redis',
+  'NetworkPolicy/demo-redis-ingress',
+  'Service/demo-redis',
+].sort();
 
 describe('GlassClusters on a real API server', function () {
   let cp: ControlPlane;

@@ -21,7 +21,7 @@ export function imageAllowed(image: string, allowed: readonly string[]): boolean
 
 /**
  * The first image of the cluster that the list refuses, with the field that names it, else
- * undefined: `spec.image`, then the managed Redis's `spec.state.managedImage` (ADR 0127). The
+ * undefined: `spec.image`, then the managed Redis's `spec.state.managedImage` (ADR 0126). The
  * operator's own default Redis image is allowed whatever the list: no user chose it.
  */
 export function refusedImage(

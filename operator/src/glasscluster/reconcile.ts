@@ -33,6 +33,8 @@ export interface ClusterPolicy {
   allowedImages?: readonly string[];
   /** Passed on to every runtime pod (module-fetch rules, ADR 0081). */
   runtimePods?: RuntimePodOptions;
+  /** Write each GlassCluster's default NetworkPolicies (ADR 0125); default true. */
+  networkPolicies?: boolean;
 }
 
 type Raw = KubernetesObject & { status?: Record<string, unknown> };
@@ -80,7 +82,10 @@ export class GlassClusterReconciler {
     }
     // The tokens (and managed Redis password) the pods read, before any pod needs them.
     await this.kube.createIfAbsent(credentialsSecret(cluster));
-    const applied = await this.applyAll(raw, desiredChildren(cluster, this.policy.runtimePods));
+    const desired = desiredChildren(cluster, this.policy.runtimePods, {
+      networkPolicies: this.policy.networkPolicies ?? true,
+    });
+    const applied = await this.applyAll(raw, desired);
     await this.deleteUndesired(cluster, new Set(applied.keys()));
     await this.writeStatus(raw, this.status(cluster, raw, applied));
   }

@@ -45,6 +45,11 @@ export const OPERATOR_CLUSTER_PERMISSIONS = [
     ['roles', 'rolebindings'],
     ['list', 'watch', 'create', 'patch', 'delete'],
   ),
+  ...perms(
+    'networking.k8s.io',
+    ['networkpolicies'],
+    ['list', 'watch', 'create', 'patch', 'delete'],
+  ),
   ...perms('discovery.k8s.io', ['endpointslices'], ['get', 'list', 'watch']),
   ...perms('', ['events'], ['create']),
   // Each GlassCluster's credentials Secret, created once and never read (ADR 0125).

@@ -294,6 +294,14 @@ export class Invoker {
       pool.noteCommitted(undefined, outcome.writes);
       throw error;
     }
+    if (committing instanceof Promise) {
+      // The same for a global commit Redis refused (a namespace quota, ADR 0127) or that
+      // failed: nothing of it is known to be applied, so no copy of its writes may be trusted.
+      committing = committing.catch((error: unknown) => {
+        pool.noteCommitted(undefined, outcome.writes);
+        throw error;
+      });
+    }
     return andThen(committing, (result) => {
       if (result.ok && result.replay) {
         // Nothing applied: every cached copy of what this attempt wrote is stale.

@@ -28,7 +28,7 @@ const QUOTA =
 describe('hostile guests: namespace quotas hold for durability: global (issue 15 item 3)', function () {
   this.timeout(60_000);
   let redis: RedisServer;
-  let pods: TestRuntime[];
+  let pods: TestRuntime[] = [];
 
   before(async function () {
     redis = await RedisServer.start();
@@ -53,8 +53,8 @@ describe('hostile guests: namespace quotas hold for durability: global (issue 15
     ]);
   });
   after(async function () {
-    await Promise.all((pods ?? []).map((p) => p.close()));
-    await redis?.stop();
+    await Promise.all(pods.map((p) => p.close()));
+    await redis.stop();
   });
 
   async function refused(pod: TestRuntime, path: string, quota: string): Promise<void> {

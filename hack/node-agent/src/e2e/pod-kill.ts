@@ -8,7 +8,7 @@ import type { ClusterView, PodView } from './cluster-view.js';
 import { call, describeAnswer } from './http.js';
 import { IncrementLoad, type LoadResult } from './increment-load.js';
 import { GLOBAL_FAASLET } from './faaslets.js';
-import { RUNTIME_REPLICAS } from './install-glass.js';
+import { RELEASE, RUNTIME_REPLICAS } from './install-glass.js';
 import { check, waitFor } from './wait.js';
 
 export interface PodKill {
@@ -36,8 +36,10 @@ interface RingPod {
 const onRing = (ring: RingPod[], pod: PodView): RingPod | undefined =>
   ring.find((p) => p.name === pod.name || (pod.ip !== undefined && p.url.includes(`//${pod.ip}:`)));
 
-async function ringOf(routerUrl: string): Promise<RingPod[]> {
-  const answer = await call(`${routerUrl}/lb/status`);
+async function ringOf(routerUrl: string, token: string): Promise<RingPod[]> {
+  const answer = await call(`${routerUrl}/lb/status`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   if (answer.status !== 200) throw new Error(describeAnswer('GET /lb/status', answer));
   return (JSON.parse(answer.text) as { pods: RingPod[] }).pods;
 }
@@ -104,7 +106,7 @@ async function awaitRecovery(
     `the router's ring to drop ${victim.name} and take in ${replacement.name}`,
     30_000,
     async () => {
-      const ring = await ringOf(routerUrl);
+      const ring = await ringOf(routerUrl, await view.adminToken(RELEASE));
       return !onRing(ring, victim) && onRing(ring, replacement)?.healthy ? true : undefined;
     },
   );

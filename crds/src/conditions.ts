@@ -14,6 +14,8 @@ export const Reason = {
   /** The module at spec.module.url is over the operator's byte cap (ADR 0081). */
   ModuleTooLarge: 'ModuleTooLarge',
   ClusterNotFound: 'ClusterNotFound',
+  /** Its state namespace is not among its GlassCluster's allowedStateNamespaces (ADR 0129). */
+  StateNamespaceNotAllowed: 'StateNamespaceNotAllowed',
   Reconciling: 'Reconciling',
 } as const;
 

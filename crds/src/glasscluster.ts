@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StateNamespacePattern } from './state-namespace-allow-list.js';
 import {
   API_VERSION,
   Condition,
@@ -110,6 +111,12 @@ export const GlassClusterSpec = z.object({
   imagePullSecrets: z.array(LocalObjectReference).max(MAX_IMAGE_PULL_SECRETS).optional(),
   router: RouterSpec.prefault({}),
   state: StateSpec.optional(),
+  /**
+   * The state namespaces its Faaslets may name, as patterns where `*` is any run of
+   * characters (`team-a-*`); a keyed template's placeholder matches only a `*` (ADR 0129).
+   * Absent: any. A Faaslet outside it is refused by the operator and by the runtime pods.
+   */
+  allowedStateNamespaces: z.array(StateNamespacePattern).max(64).optional(),
 });
 export type GlassClusterSpec = z.infer<typeof GlassClusterSpec>;
 

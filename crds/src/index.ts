@@ -5,4 +5,5 @@ export * from './faaslet.js';
 export * from './glasscluster.js';
 export * from './manifests.js';
 export * from './namespace-template.js';
+export * from './state-namespace-allow-list.js';
 export * from './crd.js';

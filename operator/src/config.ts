@@ -15,6 +15,8 @@ export const OperatorConfig = z
     retryPeriodMs: z.coerce.number().int().min(100).default(2_000),
     concurrency: z.coerce.number().int().min(1).max(64).default(4),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /** Write a NetworkPolicy per GlassCluster, in its namespace (ADR 0125). */
+    networkPolicies: z.boolean().default(true),
     /** Images a GlassCluster may run (ADR 0085); empty: any, with a warning at startup. */
     allowedImages: z.array(z.string().min(1)).default([]),
     /** Loopback/private ranges spec.module.url may be fetched from (ADR 0081); default none. */

@@ -107,6 +107,11 @@ export function buildInformers(
   const owned: [string, string, string][] = [
     ['deployments', '/apis/apps/v1/deployments', 'apps/v1:Deployment'],
     ['services', '/api/v1/services', 'v1:Service'],
+    [
+      'networkpolicies',
+      '/apis/networking.k8s.io/v1/networkpolicies',
+      'networking.k8s.io/v1:NetworkPolicy',
+    ],
     ['serviceaccounts', '/api/v1/serviceaccounts', 'v1:ServiceAccount'],
     ['roles', '/apis/rbac.authorization.k8s.io/v1/roles', 'rbac.authorization.k8s.io/v1:Role'],
     [

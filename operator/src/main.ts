@@ -27,6 +27,10 @@ const program: Command = new Command('glass-operator')
   .option('--concurrency <n>', 'reconciles at once per controller', '4')
   .option('--log-level <level>', 'debug, info, warn, error or silent', 'info')
   .option(
+    '--no-network-policies',
+    'write no NetworkPolicies for GlassClusters (by default each gets ingress policies in its namespace)',
+  )
+  .option(
     '--allowed-image <image>',
     'an image (with tag or digest) or a repository (any tag) a GlassCluster may run; repeatable; none given: any image',
     (value: string, previous: string[]) => [...previous, value],

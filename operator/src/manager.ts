@@ -31,6 +31,7 @@ interface Controller {
 export function clusterPolicyOf(config: OperatorConfig): ClusterPolicy {
   return {
     allowedImages: config.allowedImages,
+    networkPolicies: config.networkPolicies,
     runtimePods: {
       moduleFetchAllowCidrs: config.moduleFetchAllowCidrs,
       moduleFetchMaxBytes: config.moduleFetchMaxBytes,

@@ -137,6 +137,9 @@ describe('helm install of charts/glass, and the operator ServiceAccount it binds
     { verb: 'patch', resource: 'faaslets.glass.dev', where: 'other', allowed: false },
     { verb: 'delete', resource: 'glassclusters.glass.dev', where: 'other', allowed: false },
     { verb: 'get', resource: 'secrets', where: 'other', allowed: false },
+    { verb: 'list', resource: 'secrets', where: 'other', allowed: false },
+    { verb: 'patch', resource: 'secrets', where: 'other', allowed: false },
+    { verb: 'create', resource: 'secrets', where: 'other', allowed: true },
     { verb: 'create', resource: 'pods', where: 'other', allowed: false },
     { verb: 'patch', resource: 'configmaps', where: 'other', allowed: false },
     {

@@ -226,6 +226,40 @@ describe('Faaslets on a real API server', function () {
     await waitForCondition(kube, ref('lonely'), { status: 'True', reason: 'Ready' });
   });
 
+  it('a state namespace outside its GlassCluster’s allowedStateNamespaces is StateNamespaceNotAllowed, and Ready once the list allows it (issue 15 item 4)', async function () {
+    const allow = (patterns: string[]) => withSpec('allowedStateNamespaces', patterns);
+    await kube.create(glassCluster('fenced', inNamespace(ns), allow(['team-a-*'])));
+    // The attack: name another team's namespace (and so read and write its keys).
+    const options = [inNamespace(ns), inline(COUNTER), inCluster('fenced')];
+    await kube.create(
+      faaslet('intruder', ...options, withSpec('state', { namespace: 'payments' })),
+    );
+    await kube.create(
+      faaslet('keyed-intruder', ...options, withSpec('state', { namespace: '{user}' })),
+    );
+    await kube.create(
+      faaslet('member', ...options, withSpec('state', { namespace: 'team-a-cart-{user}' })),
+    );
+    for (const name of ['intruder', 'keyed-intruder']) {
+      const refused = await waitForCondition(kube, ref(name), {
+        status: 'False',
+        reason: 'StateNamespaceNotAllowed',
+      });
+      assert.match(
+        condition(refused, 'Ready')?.message ?? '',
+        /state namespace .* is not among GlassCluster fenced's allowedStateNamespaces: team-a-\*/,
+      );
+    }
+    await waitForCondition(kube, ref('member'), { status: 'True', reason: 'Ready' });
+    await kube.merge({
+      apiVersion: API_VERSION,
+      kind: 'GlassCluster',
+      metadata: { name: 'fenced', namespace: ns },
+      spec: { allowedStateNamespaces: ['team-a-*', 'payments'] },
+    });
+    await waitForCondition(kube, ref('intruder'), { status: 'True', reason: 'Ready' });
+  });
+
   it('a URL that answers 404 is ModuleNotFound and is retried until it serves the module', async function () {
     const sha = sha256Hex(KV);
     await kube.create(faaslet('not-yet', inNamespace(ns), fromUrl(`${http.base}/kv.wasm`, sha)));

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { GlassClusterReconciler } from '../src/glasscluster/reconcile.js';
 import { CHILD_KINDS } from '../src/glasscluster/resources/index.js';
 import { CONFIG_HASH_ANNOTATION } from '../src/glasscluster/resources/meta.js';
-import { Kube } from '../src/kube/client.js';
+import { Kube, StaleReadError } from '../src/kube/client.js';
 import type { Manager } from '../src/manager.js';
 import { EventRecorder } from '../src/status/events.js';
 import {
@@ -25,6 +25,9 @@ const GC_TIMEOUT_MS = 90_000;
 const EXPECTED = [
   'Deployment/demo-router',
   'Deployment/demo-runtime',
+  // In the GlassCluster's own namespace, whatever the chart's (ADR 125).
+  'NetworkPolicy/demo-router-ingress',
+  'NetworkPolicy/demo-runtime-ingress',
   'Role/demo-router',
   'Role/demo-runtime',
   'RoleBinding/demo-router',
@@ -34,7 +37,12 @@ const EXPECTED = [
   'ServiceAccount/demo-router',
   'ServiceAccount/demo-runtime',
 ];
-const WITH_REDIS = [...EXPECTED, 'Deployment/demo-redis', 'Service/demo-redis'].sort();
+const WITH_REDIS = [
+  ...EXPECTED,
+  'Deployment/demo-redis',
+  'NetworkPolicy/demo-redis-ingress',
+  'Service/demo-redis',
+].sort();
 
 describe('GlassClusters on a real API server', function () {
   let cp: ControlPlane;
@@ -130,6 +138,57 @@ describe('GlassClusters on a real API server', function () {
       condition(status, 'Ready')?.message ?? '',
       /0\/2 runtime pods and 0\/1 router pods ready/,
     );
+  });
+
+  it('gives its pods their tokens from a Secret it creates once, and puts no token in a manifest (ADR 125)', async function () {
+    const secret = await eventually('the credentials Secret', () =>
+      kube.get('v1', 'Secret', ns, 'demo-credentials'),
+    );
+    const data = (secret as { data?: Record<string, string> }).data ?? {};
+    const values = Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+    assert.deepEqual(Object.keys(values).sort(), [
+      'admin-token',
+      'metrics-token',
+      'redis-password',
+    ]);
+    for (const value of Object.values(values)) assert.match(value, /^[0-9a-f]{64}$/);
+    assert.equal(secret.metadata?.ownerReferences?.[0]?.uid, cluster.metadata?.uid);
+    for (const name of ['demo-runtime', 'demo-router']) {
+      const env = podTemplate(await deployment(name)).spec.containers[0]?.env ?? [];
+      const refs = env.flatMap((e) => {
+        const ref = (e as { valueFrom?: { secretKeyRef?: { name: string; key: string } } })
+          .valueFrom?.secretKeyRef;
+        return ref ? [`${e.name}=${ref.name}/${ref.key}`] : [];
+      });
+      assert.deepEqual(refs, [
+        'GLASS_ADMIN_TOKEN=demo-credentials/admin-token',
+        'GLASS_METRICS_TOKEN=demo-credentials/metrics-token',
+      ]);
+    }
+    const manifests = JSON.stringify(await children());
+    for (const value of Object.values(values)) assert.ok(!manifests.includes(value));
+    // Reconciled again: the Secret is not rewritten, so pods and Secret keep agreeing.
+    const reconciler = new GlassClusterReconciler(
+      new Kube(cp.kubeConfig),
+      new EventRecorder(cp.kubeConfig, 'glass-operator', pino({ level: 'silent' })),
+      undefined,
+      undefined,
+      testClusterPolicy(),
+    );
+    // The manager reconciles too: a status write computed from a stale read is retried.
+    await eventually('a reconcile of its own', async () => {
+      try {
+        await reconciler.reconcile(ns, 'demo');
+        return true;
+      } catch (error) {
+        if (error instanceof StaleReadError) return undefined;
+        throw error;
+      }
+    });
+    const again = await kube.get('v1', 'Secret', ns, 'demo-credentials');
+    assert.equal(again?.metadata?.resourceVersion, secret.metadata?.resourceVersion);
   });
 
   it('reports a rollout under way, not a degradation, while its pods are not available', async function () {
@@ -253,7 +312,8 @@ describe('GlassClusters on a real API server', function () {
     };
     await eventually(
       'GLASS_REDIS_URL on the runtime',
-      async () => (await redisUrl()) === 'redis://demo-redis:6379',
+      // The password is the kubelet's to fill in from the Secret (ADR 126).
+      async () => (await redisUrl()) === 'redis://:$(GLASS_MANAGED_REDIS_PASSWORD)@demo-redis:6379',
     );
     await patchSpec({ state: null });
     await eventually('the Redis children gone', childrenAre(EXPECTED));

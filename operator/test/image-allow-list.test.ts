@@ -70,6 +70,51 @@ describe("a GlassCluster's image against the operator's allow-list", function ()
     });
   });
 
+  it('refuses a managed Redis image outside the list with ImageNotAllowed, and deploys nothing', async function () {
+    const managedImage = 'evil.example/redis-miner:7';
+    await kube.create(
+      glassCluster(
+        'redis-refused',
+        inNamespace(ns),
+        withSpec('image', `${ALLOWED_REPOSITORY}:2.0`),
+        withSpec('state', { managed: true, managedImage }),
+      ),
+    );
+    const status = await waitForCondition(kube, ref('redis-refused'), {
+      status: 'False',
+      reason: 'ImageNotAllowed',
+    });
+    assert.match(
+      condition(status, 'Ready')?.message ?? '',
+      /spec\.state\.managedImage evil\.example\/redis-miner:7 is not among the images this operator allows/,
+    );
+    assert.deepEqual(await deployments('redis-refused'), [], 'no Deployment was made');
+  });
+
+  it('runs the default managed Redis image, which the operator itself chose, and a listed one', async function () {
+    await kube.create(
+      glassCluster(
+        'redis-default',
+        inNamespace(ns),
+        withSpec('image', `${ALLOWED_REPOSITORY}:2.0`),
+        withSpec('state', { managed: true }),
+      ),
+    );
+    await kube.create(
+      glassCluster(
+        'redis-listed',
+        inNamespace(ns),
+        withSpec('image', `${ALLOWED_REPOSITORY}:2.0`),
+        withSpec('state', { managed: true, managedImage: `${ALLOWED_REPOSITORY}:redis` }),
+      ),
+    );
+    for (const name of ['redis-default', 'redis-listed']) {
+      await eventually(`the ${name} runtime, router and Redis Deployments`, async () =>
+        (await deployments(name)).length === 3 ? true : undefined,
+      );
+    }
+  });
+
   it('deploys an image of the allowed repository, any tag', async function () {
     await kube.create(
       glassCluster('allowed', inNamespace(ns), withSpec('image', `${ALLOWED_REPOSITORY}:2.0`)),

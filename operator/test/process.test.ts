@@ -30,7 +30,8 @@ import { eventually } from './support/wait.js';
 
 const COUNTER = guest('counter');
 const CLUSTERS = 12;
-const CHILDREN_PER_CLUSTER = 10;
+// RBAC (6), two Services, two Deployments, two NetworkPolicies (ADR 125).
+const CHILDREN_PER_CLUSTER = 12;
 const LEASE_MS = 4000;
 const RETRY_MS = 500;
 

@@ -62,6 +62,18 @@ export class ClusterView {
     return list.items.map(view);
   }
 
+  /**
+   * The admin token of a GlassCluster, from the Secret the operator made: the router's
+   * /lb/status answers only to it in Kubernetes (ADR 0125).
+   */
+  async adminToken(cluster: string): Promise<string> {
+    const name = `${cluster}-credentials`;
+    const secret = await this.core.readNamespacedSecret({ name, namespace: this.namespace });
+    const encoded = secret.data?.['admin-token'];
+    if (encoded === undefined) throw new Error(`Secret ${name} has no admin-token`);
+    return Buffer.from(encoded, 'base64').toString('utf8');
+  }
+
   async readyPods(component: Component): Promise<PodView[]> {
     return (await this.pods(component)).filter((p) => p.ready && p.phase === 'Running');
   }

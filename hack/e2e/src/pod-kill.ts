@@ -9,7 +9,7 @@ import type { ClusterView, PodView } from './cluster-view.js';
 import { call, describeAnswer } from './http.js';
 import { IncrementLoad, type LoadResult } from './increment-load.js';
 import { GLOBAL_FAASLET } from './faaslets.js';
-import { RUNTIME_REPLICAS } from './install-glass.js';
+import { CLUSTER, RUNTIME_REPLICAS } from './install-glass.js';
 import { check, waitFor } from './wait.js';
 
 export interface PodKill {
@@ -36,8 +36,10 @@ interface RingPod {
 const onRing = (ring: RingPod[], pod: PodView): RingPod | undefined =>
   ring.find((p) => p.name === pod.name || (pod.ip !== undefined && p.url.includes(`//${pod.ip}:`)));
 
-async function ringOf(routerUrl: string): Promise<RingPod[]> {
-  const answer = await call(`${routerUrl}/lb/status`);
+async function ringOf(routerUrl: string, token: string): Promise<RingPod[]> {
+  const answer = await call(`${routerUrl}/lb/status`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   if (answer.status !== 200) throw new Error(describeAnswer('GET /lb/status', answer));
   return (JSON.parse(answer.text) as { pods: RingPod[] }).pods;
 }
@@ -103,7 +105,9 @@ async function awaitRecovery(
   );
   const readyMs = since();
   await waitFor(`the router's ring to have ${victim.name} healthy again`, 30_000, async () =>
-    onRing(await ringOf(routerUrl), victim)?.healthy ? true : undefined,
+    onRing(await ringOf(routerUrl, await view.adminToken(CLUSTER)), victim)?.healthy
+      ? true
+      : undefined,
   );
   return { restartedMs, readyMs, ringMs: since() };
 }

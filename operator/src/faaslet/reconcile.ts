@@ -5,7 +5,9 @@ import {
   FAASLET_KIND,
   Faaslet,
   GLASS_CLUSTER_KIND,
+  GlassClusterSpec,
   Reason,
+  stateNamespaceAllowed,
   type Condition,
   type ConfigMap,
 } from '@glass/crds';
@@ -46,6 +48,18 @@ function reasonOf(error: unknown): string {
   if (error instanceof ModuleTooLargeError) return Reason.ModuleTooLarge;
   if (error instanceof ModuleNotFoundError) return Reason.ModuleNotFound;
   return Reason.InvalidModule;
+}
+
+/**
+ * What a Faaslet needs of its GlassCluster: that it exists, and its allow-list of state
+ * namespaces. A cluster whose spec does not parse allows none: its own status says why.
+ */
+function clusterOf(
+  raw: KubernetesObject | undefined,
+): { allowedStateNamespaces?: readonly string[] } | undefined {
+  if (raw === undefined) return undefined;
+  const spec = GlassClusterSpec.safeParse((raw as { spec?: unknown }).spec ?? {});
+  return spec.success ? spec.data : { allowedStateNamespaces: [] };
 }
 
 /**
@@ -110,7 +124,7 @@ export class FaasletReconciler {
         invokeURL: `/invoke/${name}`,
       });
     }
-    conditions.push(this.readiness(faaslet, module, cluster !== undefined, namespace));
+    conditions.push(this.readiness(faaslet, module, clusterOf(cluster), namespace));
     await this.writeStatus(raw, conditions, fields);
     // A URL that failed may answer later; a ConfigMap or cluster that appears wakes us by watch.
     if (module instanceof ModuleNotFoundError && faaslet.spec.module.url) {
@@ -123,7 +137,7 @@ export class FaasletReconciler {
   private readiness(
     faaslet: Faaslet,
     module: { digest: string } | Error,
-    clusterExists: boolean,
+    cluster: { allowedStateNamespaces?: readonly string[] } | undefined,
     namespace: string,
   ): ConditionInput {
     if (module instanceof Error) {
@@ -134,13 +148,24 @@ export class FaasletReconciler {
         message: module.message,
       };
     }
-    if (!clusterExists) {
+    if (cluster === undefined) {
       const message = `GlassCluster ${faaslet.spec.cluster} not found in namespace ${namespace}; the Faaslet becomes Ready once it exists`;
       return {
         type: ConditionType.Ready,
         status: 'False',
         reason: Reason.ClusterNotFound,
         message,
+      };
+    }
+    const template = faaslet.spec.state.namespace ?? faaslet.metadata.name;
+    const allowed = cluster.allowedStateNamespaces;
+    if (!stateNamespaceAllowed(template, allowed)) {
+      // Its pods refuse it too (ADR 0129); this says why, until the Faaslet or the list changes.
+      return {
+        type: ConditionType.Ready,
+        status: 'False',
+        reason: Reason.StateNamespaceNotAllowed,
+        message: `state namespace ${template} is not among GlassCluster ${faaslet.spec.cluster}'s allowedStateNamespaces: ${(allowed ?? []).join(', ')}`,
       };
     }
     return {

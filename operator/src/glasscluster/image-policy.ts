@@ -1,3 +1,5 @@
+import { DEFAULT_MANAGED_REDIS_IMAGE, type GlassCluster } from '@glass/crds';
+
 // Which images a GlassCluster may run (ADR 0085). Whoever may create a GlassCluster would
 // otherwise run any image, with the operator's help, under the pods' ServiceAccounts.
 
@@ -15,4 +17,27 @@ export function imageAllowed(image: string, allowed: readonly string[]): boolean
     const bareRepository = !lastPart.includes(':') && !lastPart.includes('@');
     return bareRepository && (image.startsWith(`${entry}:`) || image.startsWith(`${entry}@`));
   });
+}
+
+/**
+ * The first image of the cluster that the list refuses, with the field that names it, else
+ * undefined: `spec.image`, then the managed Redis's `spec.state.managedImage` (ADR 0126). The
+ * operator's own default Redis image is allowed whatever the list: no user chose it.
+ */
+export function refusedImage(
+  cluster: GlassCluster,
+  allowed: readonly string[],
+): { field: string; image: string } | undefined {
+  if (!imageAllowed(cluster.spec.image, allowed)) {
+    return { field: 'spec.image', image: cluster.spec.image };
+  }
+  const redis = cluster.spec.state?.managed ? cluster.spec.state.managedImage : undefined;
+  if (
+    redis !== undefined &&
+    redis !== DEFAULT_MANAGED_REDIS_IMAGE &&
+    !imageAllowed(redis, allowed)
+  ) {
+    return { field: 'spec.state.managedImage', image: redis };
+  }
+  return undefined;
 }

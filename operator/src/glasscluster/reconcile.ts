@@ -17,8 +17,13 @@ import {
   setCondition,
   type ConditionInput,
 } from '../status/conditions.js';
-import { imageAllowed } from './image-policy.js';
-import { CHILD_KINDS, desiredChildren, type RuntimePodOptions } from './resources/index.js';
+import { refusedImage } from './image-policy.js';
+import {
+  CHILD_KINDS,
+  credentialsSecret,
+  desiredChildren,
+  type RuntimePodOptions,
+} from './resources/index.js';
 import { CLUSTER_LABEL, MANAGED_BY, names } from './resources/meta.js';
 import { applyFailed, clusterConditions, invalidSpec, type DeploymentState } from './status.js';
 
@@ -28,6 +33,8 @@ export interface ClusterPolicy {
   allowedImages?: readonly string[];
   /** Passed on to every runtime pod (module-fetch rules, ADR 0081). */
   runtimePods?: RuntimePodOptions;
+  /** Write each GlassCluster's default NetworkPolicies (ADR 0125); default true. */
+  networkPolicies?: boolean;
 }
 
 type Raw = KubernetesObject & { status?: Record<string, unknown> };
@@ -64,15 +71,21 @@ export class GlassClusterReconciler {
       return;
     }
     const cluster = parsed.data;
-    if (!imageAllowed(cluster.spec.image, this.policy.allowedImages ?? [])) {
+    const refused = refusedImage(cluster, this.policy.allowedImages ?? []);
+    if (refused !== undefined) {
       // Terminal until the spec (or the operator's list) changes; nothing is applied.
-      const message = `spec.image ${cluster.spec.image} is not among the images this operator allows`;
+      const message = `${refused.field} ${refused.image} is not among the images this operator allows`;
       await this.writeStatus(raw, {
         conditions: this.conditions(raw, invalidSpec(message, GlassClusterReason.ImageNotAllowed)),
       });
       return;
     }
-    const applied = await this.applyAll(raw, desiredChildren(cluster, this.policy.runtimePods));
+    // The tokens (and managed Redis password) the pods read, before any pod needs them.
+    await this.kube.createIfAbsent(credentialsSecret(cluster));
+    const desired = desiredChildren(cluster, this.policy.runtimePods, {
+      networkPolicies: this.policy.networkPolicies ?? true,
+    });
+    const applied = await this.applyAll(raw, desired);
     await this.deleteUndesired(cluster, new Set(applied.keys()));
     await this.writeStatus(raw, this.status(cluster, raw, applied));
   }

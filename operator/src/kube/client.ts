@@ -90,6 +90,20 @@ export class Kube {
     }
   }
 
+  /**
+   * Creates the object unless one of its name exists; never reads or changes an existing one.
+   * For Secrets whose values must not change once pods use them (ADR 0125), which the
+   * operator may create but not read.
+   */
+  async createIfAbsent(object: KubernetesObject): Promise<void> {
+    try {
+      await this.objects.create(object, undefined, undefined, FIELD_MANAGER);
+    } catch (error) {
+      if (isConflict(error)) return;
+      throw describeApiError(`creating ${describe(object)}`, error);
+    }
+  }
+
   /** The object, or undefined when it does not exist. */
   async get<T extends KubernetesObject>(
     apiVersion: string,

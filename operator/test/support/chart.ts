@@ -45,8 +45,15 @@ export const OPERATOR_CLUSTER_PERMISSIONS = [
     ['roles', 'rolebindings'],
     ['list', 'watch', 'create', 'patch', 'delete'],
   ),
+  ...perms(
+    'networking.k8s.io',
+    ['networkpolicies'],
+    ['list', 'watch', 'create', 'patch', 'delete'],
+  ),
   ...perms('discovery.k8s.io', ['endpointslices'], ['get', 'list', 'watch']),
   ...perms('', ['events'], ['create']),
+  // Each GlassCluster's credentials Secret, created once and never read (ADR 0125).
+  ...perms('', ['secrets'], ['create']),
 ].sort();
 
 /** The leader Lease, in the release namespace: create, and get/update of its own name only. */

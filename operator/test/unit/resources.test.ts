@@ -49,6 +49,8 @@ describe('the GlassCluster resource builders', function () {
       want: [
         'Deployment/demo-router',
         'Deployment/demo-runtime',
+        'NetworkPolicy/demo-router-ingress',
+        'NetworkPolicy/demo-runtime-ingress',
         'Role/demo-router',
         'Role/demo-runtime',
         'RoleBinding/demo-router',
@@ -66,6 +68,9 @@ describe('the GlassCluster resource builders', function () {
         'Deployment/demo-redis',
         'Deployment/demo-router',
         'Deployment/demo-runtime',
+        'NetworkPolicy/demo-redis-ingress',
+        'NetworkPolicy/demo-router-ingress',
+        'NetworkPolicy/demo-runtime-ingress',
         'Role/demo-router',
         'Role/demo-runtime',
         'RoleBinding/demo-router',
@@ -86,6 +91,51 @@ describe('the GlassCluster resource builders', function () {
       assert.deepEqual([...names].sort(), tc.want);
     });
   }
+
+  it('writes no NetworkPolicy when the operator is told not to', function () {
+    const kinds = desiredChildren(
+      cluster({ state: { managed: true } }),
+      {},
+      { networkPolicies: false },
+    ).map((c) => c.kind);
+    assert.ok(!kinds.includes('NetworkPolicy'));
+  });
+
+  it('lets into runtime pods only their own routers, each other and Prometheus, and into the managed Redis only its runtime pods', function () {
+    const children = desiredChildren(cluster({ state: { managed: true } }));
+    const own = (component: string): Json => ({
+      podSelector: {
+        matchLabels: {
+          'app.kubernetes.io/instance': 'demo',
+          'app.kubernetes.io/component': component,
+        },
+      },
+    });
+    const runtime = child(children, 'NetworkPolicy', 'demo-runtime-ingress');
+    assert.equal(at(runtime, 'metadata', 'namespace'), 'team');
+    assert.deepEqual(at(runtime, 'spec', 'podSelector'), own('runtime').podSelector);
+    assert.deepEqual(at(runtime, 'spec', 'ingress'), [
+      {
+        from: [
+          own('router'),
+          own('runtime'),
+          {
+            namespaceSelector: {},
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+          },
+        ],
+        ports: [{ protocol: 'TCP', port: 'http' }],
+      },
+    ]);
+    const redis = child(children, 'NetworkPolicy', 'demo-redis-ingress');
+    assert.deepEqual(at(redis, 'spec', 'ingress'), [
+      { from: [own('runtime')], ports: [{ protocol: 'TCP', port: 'redis' }] },
+    ]);
+    const router = child(children, 'NetworkPolicy', 'demo-router-ingress');
+    assert.deepEqual(at(router, 'spec', 'ingress'), [
+      { ports: [{ protocol: 'TCP', port: 'http' }] },
+    ]);
+  });
 
   it('grants the runtime get/list/watch on Faaslets, ConfigMaps and EndpointSlices and the router on EndpointSlices and Faaslets, nothing more', function () {
     const children = desiredChildren(cluster());
@@ -303,7 +353,13 @@ describe('the GlassCluster resource builders', function () {
     {
       name: 'managed points at the managed Redis Service',
       state: { managed: true },
-      want: [{ name: 'GLASS_REDIS_URL', value: 'redis://demo-redis:6379' }],
+      // With the password the kubelet fills in from the cluster's Secret (ADR 126).
+      want: [
+        {
+          name: 'GLASS_REDIS_URL',
+          value: 'redis://:$(GLASS_MANAGED_REDIS_PASSWORD)@demo-redis:6379',
+        },
+      ],
     },
   ];
   for (const tc of redisCases) {
@@ -363,6 +419,20 @@ describe('the GlassCluster resource builders', function () {
       '1024',
     ]);
     assert.ok(!argsOf(cluster()).includes('--module-fetch-allow-cidr'), 'none by default');
+  });
+
+  it('passes allowedStateNamespaces on to the runtime pods, which refuse the rest themselves', function () {
+    const flagOf = (c: GlassCluster): string | undefined => {
+      const args = argsOf(c);
+      const at = args.indexOf('--allowed-state-namespaces');
+      return at < 0 ? undefined : args[at + 1];
+    };
+    assert.equal(flagOf(cluster()), undefined);
+    assert.equal(
+      flagOf(cluster({ allowedStateNamespaces: ['team-a-*', 'shared'] })),
+      'team-a-*,shared',
+    );
+    assert.equal(flagOf(cluster({ allowedStateNamespaces: [] })), '');
   });
 
   it('Redis keys: no prefix flag without Redis', function () {

@@ -7,6 +7,7 @@ import { openMembership } from '../router/membership-from-flags.js';
 import type { Logger } from 'pino';
 import { FaasletCatalog } from '../placement/faaslet-catalog.js';
 import { startRouter } from '../router/router.js';
+import { addAdminTokenOptions } from './admin-token-flags.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -102,6 +103,7 @@ export function routerCommand(action: RouterAction = runRouter): Command {
       '--cluster <name>',
       'with --kubernetes-service: follow the Faaslets of this GlassCluster, so each call goes to the owner of the namespace it touches',
     );
+  addAdminTokenOptions(command);
   // Not async: a flag error must throw while commander parses (parseRouterArgs relies on it).
   return addRouterSettingOptions(command).action((opts: Record<string, unknown>) => {
     const flags = parseFlags(command, () => parseConfig(RouterFlags, settingsInput(opts)));

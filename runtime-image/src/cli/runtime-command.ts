@@ -3,6 +3,7 @@ import { RuntimeConfigChecked } from '../config/runtime-config.js';
 import { createLogger } from '../logger.js';
 import { serveRuntime } from '../runtime/serve.js';
 import { addRedisOptions, redisConfigInput } from './redis-flags.js';
+import { addAdminTokenOptions } from './admin-token-flags.js';
 import { describeZodError } from '@glass/crds';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -71,7 +72,12 @@ export function registerRuntimeCommand(program: Command): void {
       'largest module fetched from a URL',
       String(64 * 1024 * 1024),
     )
+    .option(
+      '--allowed-state-namespaces <patterns>',
+      "comma-separated state namespace patterns (* is any run) Faaslets may name; '' allows none (default: any)",
+    )
     .option('--log-level <level>', 'debug, info, warn, error or silent', 'info');
+  addAdminTokenOptions(command);
   addRedisOptions(command).action(async (flags: Record<string, unknown>) => {
     let redisInput: Record<string, unknown>;
     try {
@@ -79,7 +85,14 @@ export function registerRuntimeCommand(program: Command): void {
     } catch (error) {
       program.error(`glass runtime: ${(error as Error).message}`);
     }
-    const { cluster, namespace, kubeconfig, moduleFetchAllowCidr, ...rest } = flags;
+    const {
+      cluster,
+      namespace,
+      kubeconfig,
+      moduleFetchAllowCidr,
+      allowedStateNamespaces,
+      ...rest
+    } = flags;
     // POD_NAMESPACE is in every pod's environment; only flags typed without --cluster are a mistake.
     const typed = ['kubeconfig', 'namespace'].filter(
       (f) => command.getOptionValueSource(f) === 'cli',
@@ -91,6 +104,9 @@ export function registerRuntimeCommand(program: Command): void {
       ...rest,
       faaslets: [...(flags.faaslets as string[]), ...(flags.faaslet as string[])],
       moduleFetchAllowCidrs: moduleFetchAllowCidr,
+      ...(typeof allowedStateNamespaces === 'string' && {
+        allowedStateNamespaces: allowedStateNamespaces.split(',').filter((p) => p !== ''),
+      }),
       ...(cluster !== undefined && { kubernetes: { cluster, namespace, kubeconfig } }),
       ...redisInput,
     });

@@ -1,4 +1,4 @@
-import { DnsLabel } from '@glass/crds';
+import { DnsLabel, StateNamespacePattern } from '@glass/crds';
 import { z } from 'zod';
 import { isCidr } from '../runtime/module-fetch.js';
 import { RedisSettings } from '../state/redis-config.js';
@@ -56,6 +56,15 @@ export const RuntimeConfig = z.object({
   moduleFetchAllowCidrs: z.array(Cidr).optional(),
   /** The largest module fetched from a URL. */
   moduleFetchMaxBytes: z.coerce.number().int().min(1).optional(),
+  /**
+   * With it, every route but `/invoke/...`, `/health` and `/ready` needs
+   * `Authorization: Bearer <adminToken>` (ADR 0125); the pod sends it to its peers' hand-offs.
+   */
+  adminToken: z.string().min(16).optional(),
+  /** Reads `/metrics` only (Prometheus); needs `adminToken`. */
+  metricsToken: z.string().min(16).optional(),
+  /** The state namespace patterns Faaslets may name (ADR 0129); absent: any, [] none. */
+  allowedStateNamespaces: z.array(StateNamespacePattern).optional(),
   /** TEST ONLY: SIGKILL self after committing this Idempotency-Key, before answering. */
   testCrashAfterCommitOf: z.string().min(1).optional(),
 });
@@ -65,6 +74,9 @@ export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
 export const RuntimeConfigChecked = RuntimeConfig.superRefine((config, ctx) => {
   if (config.peersService !== undefined && config.kubernetes === undefined) {
     ctx.addIssue({ code: 'custom', path: ['peersService'], message: 'needs --cluster' });
+  }
+  if (config.metricsToken !== undefined && config.adminToken === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['metricsToken'], message: 'needs GLASS_ADMIN_TOKEN' });
   }
   if (config.peersService !== undefined && config.membersFile !== undefined) {
     ctx.addIssue({

@@ -6,6 +6,7 @@ import { FORWARDED_BY, ForwardError, PeerForwarder } from '../placement/peer-for
 import { LeavingError, type PodOwnership } from '../runtime/pod-ownership.js';
 import { badRequest, GlassError, notFound, notOwner } from '../runtime/errors.js';
 import type { GlassRuntime } from '../runtime/glass-runtime.js';
+import { AdminCredentials, refusal, type Scope } from './admin-credentials.js';
 import { readBody } from './body.js';
 import { errorMiddleware, failureReporter, type FailureReporter } from './error-middleware.js';
 import { invokeHandler, type RequestHandler } from './invoke-handler.js';
@@ -20,6 +21,8 @@ export interface AppDeps {
   forwarder?: PeerForwarder;
   /** The pod's namespace ownership, when it follows a membership: takes hand-offs. */
   ownership?: PodOwnership;
+  /** Who may reach the routes that are not calls (ADR 0125); absent: anyone (loopback). */
+  credentials?: AdminCredentials;
 }
 
 /** A hand-off carries whole namespaces: far more than a call's body may be. */
@@ -61,6 +64,28 @@ function ownerOnly(runtime: GlassRuntime, forwarder: PeerForwarder): Koa.Middlew
       ctx.respond = true;
       throw error instanceof ForwardError ? notOwner(error.message) : error;
     }
+  };
+}
+
+/** Liveness and readiness stay open: kubelets and routers probe them without credentials. */
+const PUBLIC_PATHS = new Set(['/health', '/ready']);
+
+/** What a path of the admin app is; koa matches `/metrics/` as `/metrics`, so this does too. */
+function scopeOf(path: string): Scope {
+  const bare = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (PUBLIC_PATHS.has(bare)) return 'public';
+  return bare === '/metrics' ? 'metrics' : 'admin';
+}
+
+/** Refuses, before any route runs, a request without the token its route needs. */
+function requireCredentials(credentials: AdminCredentials): Koa.Middleware {
+  return async (ctx, next) => {
+    const scope = scopeOf(ctx.path);
+    if (!credentials.allows(scope, ctx.get('authorization'))) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="glass"');
+      throw new GlassError(401, 'unauthorized', refusal(scope));
+    }
+    await next();
   };
 }
 
@@ -121,6 +146,7 @@ function createAdminApp(deps: AppDeps, forwarder: PeerForwarder, report: Failure
   });
 
   app.use(errorMiddleware(report, deps.podName));
+  app.use(requireCredentials(deps.credentials ?? new AdminCredentials()));
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use((ctx) => {
@@ -135,7 +161,8 @@ function createAdminApp(deps: AppDeps, forwarder: PeerForwarder, report: Failure
  */
 export function createRequestHandler(deps: AppDeps): RequestHandler {
   const report = failureReporter(deps.runtime.log, deps.runtime.metrics);
-  const forwarder = deps.forwarder ?? new PeerForwarder(deps.podName, 60_000);
+  const forwarder =
+    deps.forwarder ?? new PeerForwarder(deps.podName, 60_000, deps.credentials?.peerHeaders);
   const admin = createAdminApp(deps, forwarder, report).callback();
   return invokeHandler({ ...deps, forwarder, report }, (request, response) => {
     void admin(request, response);

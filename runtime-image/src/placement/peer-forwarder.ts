@@ -44,6 +44,8 @@ export class PeerForwarder {
   constructor(
     private readonly self: string,
     private readonly timeoutMs: number,
+    /** Sent with every pod-to-pod POST: the admin token its peers share (ADR 0125). */
+    private readonly peerHeaders: Record<string, string> = {},
   ) {}
 
   /** Streams the owner's answer into `response`; rejects with ForwardError if none came. */
@@ -83,7 +85,11 @@ export class PeerForwarder {
     const answer = await this.pool(peer).request({
       method: 'POST',
       path,
-      headers: { 'content-type': 'application/json', [FORWARDED_BY]: this.self },
+      headers: {
+        ...this.peerHeaders,
+        'content-type': 'application/json',
+        [FORWARDED_BY]: this.self,
+      },
       body,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,

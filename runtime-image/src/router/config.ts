@@ -65,6 +65,13 @@ export const RouterSettings = z.object({
   idleTimeout: ms.default(65_000),
   maxConnections: count(1, 1_000_000).default(10_000),
   maxBuffered: Quantity.transform(quantityToBytes).default(64 * 1024 * 1024),
+  /**
+   * With it, `/lb/status` and `/metrics` need `Authorization: Bearer <adminToken>` (`/metrics`
+   * also takes `metricsToken`); `/lb/health` and `/lb/ready` stay open (ADR 0125). `glass up`
+   * sets none: on loopback they stay open, as the original Glass had them.
+   */
+  adminToken: z.string().min(16).optional(),
+  metricsToken: z.string().min(16).optional(),
 });
 export type RouterSettings = Readonly<z.infer<typeof RouterSettings>>;
 

@@ -14,6 +14,7 @@ import { RouterMetrics } from './metrics.js';
 import { PodTable } from './pods.js';
 import { UpstreamProxy } from './proxy.js';
 import type { RingHash } from './ring.js';
+import { AdminCredentials } from '../http/admin-credentials.js';
 import { createRouterHandler } from './server.js';
 
 export interface RouterDeps {
@@ -65,6 +66,10 @@ export function createRouter(
     metrics,
     maxBody: settings.maxBody,
     buffered: new BufferBudget(settings.maxBuffered),
+    credentials: new AdminCredentials({
+      ...(settings.adminToken !== undefined && { admin: settings.adminToken }),
+      ...(settings.metricsToken !== undefined && { metrics: settings.metricsToken }),
+    }),
     describe: () => ({
       virtualNodes: settings.virtualNodes,
       keys: settings.keys,

@@ -12,6 +12,7 @@ import type { RouterMetrics } from './metrics.js';
 import type { PodTable } from './pods.js';
 import { endToEnd, type UpstreamProxy } from './proxy.js';
 import { carriesIdempotencyKey } from '../state/idempotency.js';
+import { AdminCredentials, refusal, type Scope } from '../http/admin-credentials.js';
 
 export interface RouterHandlerDeps {
   table: PodTable;
@@ -28,6 +29,8 @@ export interface RouterHandlerDeps {
   buffered: BufferBudget;
   /** Extra fields for /lb/status (the configuration the router runs with). */
   describe: () => Record<string, unknown>;
+  /** Who may read /lb/status and /metrics (ADR 0125); absent: anyone (loopback). */
+  credentials?: AdminCredentials;
   onError: (err: unknown) => void;
 }
 
@@ -109,6 +112,14 @@ function readBody(
     });
   });
 }
+
+/** Probes need no credentials; what lists pods and configuration does. */
+const SCOPES: Record<string, Scope> = {
+  '/lb/health': 'public',
+  '/lb/ready': 'public',
+  '/lb/status': 'admin',
+  '/metrics': 'metrics',
+};
 
 function lbEndpoints(deps: RouterHandlerDeps): Map<string, Handler> {
   const health = (res: ServerResponse, readyOnly: boolean): void => {
@@ -242,10 +253,18 @@ function pathOf(url: string): string {
 /** The router's request handler; `http.createServer(handler)` makes it listen. */
 export function createRouterHandler(deps: RouterHandlerDeps): Handler {
   const local = lbEndpoints(deps);
+  const credentials = deps.credentials ?? new AdminCredentials();
   return (req, res) => {
     const path = pathOf(req.url ?? '/');
     const endpoint = local.get(path);
     if (endpoint !== undefined) {
+      const scope = SCOPES[path] ?? 'admin';
+      if (!credentials.allows(scope, req.headers.authorization)) {
+        sendError(res, 401, 'unauthorized', refusal(scope), {
+          'www-authenticate': 'Bearer realm="glass"',
+        });
+        return;
+      }
       if (req.method === 'GET' || req.method === 'HEAD') endpoint(req, res);
       else sendError(res, 405, 'method_not_allowed', `${path} answers GET only`, { allow: 'GET' });
       return;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { Faaslet, ManifestProblem } from '@glass/crds';
+import { stateNamespaceAllowed, type Faaslet, type ManifestProblem } from '@glass/crds';
 import type { Logger } from 'pino';
 import type { FaasletDefinition, FetchReply, StateKey, VersionedEntry } from '../host/protocol.js';
 import { WorkerPool } from '../host/worker-pool.js';
@@ -43,6 +43,8 @@ export interface RuntimeOptions {
   idempotency?: IdempotencyPolicy;
   /** How spec.module.url is fetched: allowed ranges, byte cap (ADR 0081). */
   moduleFetch?: ModuleFetchPolicy;
+  /** The state namespace patterns Faaslets may name (ADR 0129); absent: any. */
+  allowedStateNamespaces?: readonly string[];
 }
 
 /**
@@ -59,6 +61,7 @@ export class GlassRuntime {
   readonly store: TieredStore;
   readonly idempotency: IdempotencyPolicy;
   readonly moduleFetch: ModuleFetchPolicy;
+  private readonly allowedStateNamespaces: readonly string[] | undefined;
   readonly pool: WorkerPool;
   readonly invoker: Invoker;
   readonly fastLane: FastLane;
@@ -79,6 +82,7 @@ export class GlassRuntime {
     this.metrics = new RuntimeMetrics(() => this.pool.workerCount);
     this.idempotency = options.idempotency ?? DEFAULT_IDEMPOTENCY;
     this.moduleFetch = options.moduleFetch ?? DEFAULT_MODULE_FETCH_POLICY;
+    this.allowedStateNamespaces = options.allowedStateNamespaces;
     this.store = new TieredStore({
       local: new LocalTier(),
       global: options.global,
@@ -160,6 +164,13 @@ export class GlassRuntime {
     const ticket = this.latestLoads.take(name);
     const { definition, capped } = await compileFaasletKeepingBytes(faaslet, bytes);
     this.latestLoads.check(name, ticket);
+    const template = definition.namespace.text;
+    if (!stateNamespaceAllowed(template, this.allowedStateNamespaces)) {
+      // Whatever the operator's status says: the pod holds the keys (ADR 0129).
+      throw new Error(
+        `state namespace ${template} is not among the allowed: ${(this.allowedStateNamespaces ?? []).join(', ')}`,
+      );
+    }
     const other = this.registry.overlapping(definition.namespace, name);
     if (other !== undefined && other.durability !== definition.durability) {
       throw new Error(

@@ -76,7 +76,14 @@ async function invokeWithKey(
   };
   const stored = await runtime.store.recorded(claim);
   if (stored) return { ...stored, attempts: 0, replayed: true };
+  // Asked before the run: its own commit stores a new record and forgets the eviction.
+  const evicted = runtime.store.evicted(claim);
   const result = await runtime.invoker.invoke(target, body, args, claim, scope);
   if (runtime.idempotency.crashAfterCommitOf === key && !result.replayed) crashForTest();
-  return { ...result, replayed: result.replayed ?? false };
+  const replayed = result.replayed ?? false;
+  // The retry of a request whose record the budget dropped ran again: say so (ADR 0128).
+  if (evicted && !replayed && result.notStored === undefined) {
+    return { ...result, replayed, notStored: 'record-evicted' };
+  }
+  return { ...result, replayed };
 }

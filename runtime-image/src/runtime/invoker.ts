@@ -43,7 +43,7 @@ export interface InvocationResult {
    * An `Idempotency-Key` request whose response was too large to store (ADR 0080): it was
    * answered, and a retry runs it again.
    */
-  notStored?: 'response-too-large';
+  notStored?: 'response-too-large' | 'record-evicted';
 }
 
 export interface InvokerDeps {
@@ -293,6 +293,14 @@ export class Invoker {
       // Refused (a namespace quota): the worker's speculative copies of the writes are stale.
       pool.noteCommitted(undefined, outcome.writes);
       throw error;
+    }
+    if (committing instanceof Promise) {
+      // The same for a global commit Redis refused (a namespace quota, ADR 0127) or that
+      // failed: nothing of it is known to be applied, so no copy of its writes may be trusted.
+      committing = committing.catch((error: unknown) => {
+        pool.noteCommitted(undefined, outcome.writes);
+        throw error;
+      });
     }
     return andThen(committing, (result) => {
       if (result.ok && result.replay) {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { createRequestHandler } from '../http/app.js';
 import type { RequestHandler } from '../http/invoke-handler.js';
+import { AdminCredentials } from '../http/admin-credentials.js';
 import { GlobalTier } from '../state/global-tier.js';
 import {
   DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
@@ -68,8 +69,11 @@ export function describeProblem(p: ManifestProblem): string {
 }
 
 /** The flags' Idempotency-Key and module-fetch policies, defaults filled in. */
-function policiesOf(config: RuntimeConfig): Pick<RuntimeOptions, 'idempotency' | 'moduleFetch'> {
+function policiesOf(
+  config: RuntimeConfig,
+): Pick<RuntimeOptions, 'idempotency' | 'moduleFetch' | 'allowedStateNamespaces'> {
   return {
+    ...(config.allowedStateNamespaces && { allowedStateNamespaces: config.allowedStateNamespaces }),
     idempotency: {
       ttlMs: (config.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000,
       budgetBytes: config.idempotencyBudgetBytes ?? DEFAULT_IDEMPOTENCY_BUDGET_BYTES,
@@ -127,7 +131,11 @@ export async function serveRuntime(
   const port = (server.address() as AddressInfo).port;
   log.info({ port }, 'runtime listening');
   const podName = config.podName ?? `${config.host}:${port}`;
-  const forwarder = new PeerForwarder(podName, 60_000);
+  const credentials = new AdminCredentials({
+    ...(config.adminToken !== undefined && { admin: config.adminToken }),
+    ...(config.metricsToken !== undefined && { metrics: config.metricsToken }),
+  });
+  const forwarder = new PeerForwarder(podName, 60_000, credentials.peerHeaders);
   const { membership, owning } = await followMembership(config, {
     runtime,
     forwarder,
@@ -139,6 +147,7 @@ export async function serveRuntime(
     maxBodyBytes: config.maxBodyBytes,
     podName,
     forwarder,
+    credentials,
     ...(owning && { ownership: owning }),
   });
   // Keep-alive longer than the router's idle timeout, so the router closes idle sockets first.

@@ -24,6 +24,7 @@ import { PodCache, type IssuedCommit } from './pod-cache.js';
 import { NamespaceTurns } from './turns.js';
 import type { RedisSettings } from './redis-config.js';
 import { RedisLink } from './redis-link.js';
+import { quotaExceeded } from '../runtime/errors.js';
 import type { CommitOutcome, CommitRequest } from './store.js';
 
 /** The scripts ioredis defines on the client (`defineCommand`), Buffer-replying variants. */
@@ -63,7 +64,7 @@ export class GlobalTier {
     this.naming = keyNaming(keyPrefix);
     this.oneKeyCommits = new OneKeyCommitEncoder(COMMIT_ONE_LUA, this.naming, this.podId);
     link.client.defineCommand('glassCommit', { lua: COMMIT_LUA });
-    link.client.defineCommand('glassCommitOne', { lua: COMMIT_ONE_LUA, numberOfKeys: 2 });
+    link.client.defineCommand('glassCommitOne', { lua: COMMIT_ONE_LUA, numberOfKeys: 3 });
     link.client.defineCommand('glassRead', { lua: READ_LUA });
     this.commands = link.client as unknown as GlassCommands;
     // Other pods kept writing while this one could not see: start from Redis again.
@@ -165,6 +166,13 @@ export class GlobalTier {
         const doomed = new Set([...stale.map(([key]) => key), ...request.writes.map(([k]) => k)]);
         this.cache.refuted(issued, decoded.current, doomed);
         return { ok: false, stale: stale.length > 0 ? stale.map(([key]) => key) : plan.keys };
+      }
+      case 'quota': {
+        // Nothing was applied: the writes installed when the commit was issued are doomed.
+        this.cache.forget(issued);
+        throw quotaExceeded(
+          `quota ${decoded.quota} exceeded: namespace ${namespace} would hold ${decoded.total} ${decoded.quota === 'maxKeys' ? 'keys' : 'bytes'}, over the limit of ${decoded.limit}; nothing was applied`,
+        );
       }
       case 'replay': {
         // Nothing was applied: the writes installed when the commit was issued are doomed.

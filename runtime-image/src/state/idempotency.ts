@@ -122,6 +122,15 @@ const MAX_LOCAL_RECORDS = 100_000;
  * strings, the objects. Counted so a flood of empty responses is bounded by bytes too.
  */
 const RECORD_OVERHEAD_BYTES = 256;
+/**
+ * Evicted records remembered, so a retry of one says it ran again (ADR 0128): a 16-character
+ * digest each, about 7 MiB at most, far less than the records they stand for.
+ */
+const MAX_EVICTED_REMEMBERED = 100_000;
+
+/** A short, fixed-size stand-in for a record's id (keys are up to 255 characters). */
+const evictedId = (id: string): string =>
+  createHash('sha256').update(id).digest('base64').slice(0, 16);
 
 export interface LocalRecordsOptions {
   /** Bytes the records may hold; default DEFAULT_IDEMPOTENCY_BUDGET_BYTES. */
@@ -139,6 +148,8 @@ export interface LocalRecordsOptions {
 export class LocalIdempotencyRecords {
   /** Insertion order is expiry order for one TTL, so the oldest is always first. */
   private readonly records = new Map<string, LocalRecord>();
+  /** Ids (digests) of records dropped before their TTL, oldest first, bounded. */
+  private readonly evicted = new Set<string>();
   private totalBytes = 0;
   private readonly budgetBytes: number;
   private readonly now: () => number;
@@ -159,8 +170,14 @@ export class LocalIdempotencyRecords {
     return undefined;
   }
 
+  /** Whether this key's record was dropped for the budget before its TTL ran out. */
+  wasEvicted(namespace: string, key: string): boolean {
+    return this.evicted.size > 0 && this.evicted.has(evictedId(`${namespace}/${key}`));
+  }
+
   put(claim: IdempotencyClaim, response: StoredResponse): void {
     const id = `${claim.namespace}/${claim.key}`;
+    if (this.evicted.size > 0) this.evicted.delete(evictedId(id));
     const old = this.records.get(id);
     if (old) this.remove(id, old);
     const bytes = response.output.length + id.length + RECORD_OVERHEAD_BYTES;
@@ -225,9 +242,18 @@ export class LocalIdempotencyRecords {
       const expired = record.expiresAt <= now;
       const over = this.records.size > MAX_LOCAL_RECORDS || this.totalBytes > this.budgetBytes;
       if (!expired && !over) return;
-      // Dropped before its TTL: a retry of that request runs again.
-      if (!expired) this.onEvict();
+      // Dropped before its TTL: a retry of that request runs again, and says so.
+      if (!expired) this.rememberEvicted(id);
       this.remove(id, record);
+    }
+  }
+
+  private rememberEvicted(id: string): void {
+    this.onEvict();
+    this.evicted.add(evictedId(id));
+    if (this.evicted.size > MAX_EVICTED_REMEMBERED) {
+      const oldest = this.evicted.values().next().value;
+      if (oldest !== undefined) this.evicted.delete(oldest);
     }
   }
 

@@ -55,7 +55,7 @@ export class OneKeyCommitEncoder {
   command(commit: OneKeyCommit): Command {
     const head = this.head(commit.key);
     const tail = bulk(commit.expected);
-    const end = bulk(commit.version);
+    const end = `${bulk(commit.version)}${bulk(commit.maxKeys)}${bulk(commit.maxBytes)}`;
     const { value } = commit;
     if (typeof value === 'string') {
       return new EncodedCommand('evalsha', `${head}${tail}${bulk(value)}${end}`);
@@ -70,22 +70,37 @@ export class OneKeyCommitEncoder {
 
   /** The same commit as the script's KEYS and ARGV, for ioredis's own script command. */
   args(commit: OneKeyCommit): (string | Buffer)[] {
-    const { key, expected, value, version } = commit;
-    return [...this.redisKeys(key), this.podId, expected, value, version];
+    const { key, expected, value, version, maxKeys, maxBytes } = commit;
+    const overhead = String(this.naming.stateOverhead);
+    return [
+      ...this.redisKeys(key),
+      this.podId,
+      overhead,
+      expected,
+      value,
+      version,
+      maxKeys,
+      maxBytes,
+    ];
   }
 
-  /** The script's KEYS for a state key: its hash, then its namespace's turn. */
-  private redisKeys(key: StateKey): [string, string] {
-    return [this.naming.state(key), this.naming.turn(namespaceOf(key))];
+  /** The script's KEYS for a state key: its hash, its namespace's turn and usage (ADR 0127). */
+  private redisKeys(key: StateKey): [string, string, string] {
+    const namespace = namespaceOf(key);
+    return [this.naming.state(key), this.naming.turn(namespace), this.naming.usage(namespace)];
   }
 
-  /** `*9` EVALSHA sha 2 stateKey turnKey podId: everything before the commit's own arguments. */
+  /**
+   * `*13` EVALSHA sha 3 stateKey turnKey usageKey podId overhead: everything before the
+   * commit's own five arguments.
+   */
   private head(key: StateKey): string {
     let head = this.heads.get(key);
     if (head === undefined) {
       if (this.heads.size >= MAX_HEADS) this.heads.clear();
-      const parts = ['evalsha', this.sha, '2', ...this.redisKeys(key), this.podId];
-      head = `*9\r\n${parts.map(bulk).join('')}`;
+      const overhead = String(this.naming.stateOverhead);
+      const parts = ['evalsha', this.sha, '3', ...this.redisKeys(key), this.podId, overhead];
+      head = `*13\r\n${parts.map(bulk).join('')}`;
       this.heads.set(key, head);
     }
     return head;

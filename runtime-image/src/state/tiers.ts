@@ -212,6 +212,15 @@ export class TieredStore implements StateStore {
     });
   }
 
+  /**
+   * Whether this key's `durability: local` record was evicted for the budget before its TTL
+   * (ADR 0128); global records live in Redis, bounded by their TTL only.
+   */
+  evicted(claim: IdempotencyClaim): boolean {
+    const local = !this.isGlobal(claim.namespace) || !this.options.global;
+    return local && this.records.wasEvicted(claim.namespace, claim.key);
+  }
+
   /** The response an earlier request with this Idempotency-Key committed, if any. */
   recorded(
     claim: IdempotencyClaim,

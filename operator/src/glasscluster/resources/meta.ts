@@ -51,6 +51,7 @@ export const names = (cluster: GlassCluster) => ({
   runtime: `${cluster.metadata.name}-runtime`,
   router: `${cluster.metadata.name}-router`,
   redis: `${cluster.metadata.name}-redis`,
+  credentials: `${cluster.metadata.name}-credentials`,
 });
 
 /** A short content hash: put on a pod template, a change of what it covers rolls the pods. */

@@ -1,4 +1,5 @@
 import { DEFAULT_MANAGED_REDIS_IMAGE, type GlassCluster } from '@glass/crds';
+import { CREDENTIAL_KEYS, credentialEnv } from './credentials.js';
 import {
   childMeta,
   labels,
@@ -30,7 +31,19 @@ export function managedRedis(cluster: GlassCluster): Record<string, unknown>[] {
               {
                 name: 'redis',
                 image: cluster.spec.state?.managedImage ?? DEFAULT_MANAGED_REDIS_IMAGE,
-                args: ['--appendonly', 'yes', '--dir', '/data', '--save', ''],
+                // The password from the cluster's Secret (ADR 0126): the kubelet fills in
+                // $(REDIS_PASSWORD), so it is in no manifest.
+                env: [credentialEnv(cluster, 'REDIS_PASSWORD', CREDENTIAL_KEYS.redisPassword)],
+                args: [
+                  '--requirepass',
+                  '$(REDIS_PASSWORD)',
+                  '--appendonly',
+                  'yes',
+                  '--dir',
+                  '/data',
+                  '--save',
+                  '',
+                ],
                 ports: [{ name: 'redis', containerPort: 6379 }],
                 readinessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 2 },
                 securityContext: RESTRICTED_CONTAINER,

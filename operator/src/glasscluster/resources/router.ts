@@ -1,4 +1,5 @@
 import type { GlassCluster } from '@glass/crds';
+import { tokenEnv } from './credentials.js';
 import { glassDeployment } from './glass-deployment.js';
 import { childMeta, contentHash, names, selector } from './meta.js';
 import { RUNTIME_PORT } from './runtime.js';
@@ -40,6 +41,8 @@ export function routerDeployment(cluster: GlassCluster): Record<string, unknown>
       args,
       env: [
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        // /lb/status and /metrics answer only to these (ADR 0125); /lb/health stays open.
+        ...tokenEnv(cluster),
       ],
       ports: [{ name: 'http', containerPort: ROUTER_PORT }],
       readinessProbe: { httpGet: { path: '/lb/health', port: 'http' }, periodSeconds: 2 },

@@ -1,4 +1,5 @@
 import type { GlassCluster } from '@glass/crds';
+import { CREDENTIAL_KEYS, credentialEnv, tokenEnv } from './credentials.js';
 import { glassDeployment } from './glass-deployment.js';
 import { childMeta, contentHash, names, selector } from './meta.js';
 
@@ -18,8 +19,17 @@ function redisEnv(cluster: GlassCluster): Record<string, unknown>[] {
       },
     ];
   }
-  if (state?.managed)
-    return [{ name: 'GLASS_REDIS_URL', value: `redis://${names(cluster).redis}:6379` }];
+  if (state?.managed) {
+    // The password from the Secret, then a URL that names it: the kubelet expands $(VAR) of an
+    // earlier variable, so the password is in no manifest and the runtime never logs the URL.
+    return [
+      credentialEnv(cluster, 'GLASS_MANAGED_REDIS_PASSWORD', CREDENTIAL_KEYS.redisPassword),
+      {
+        name: 'GLASS_REDIS_URL',
+        value: `redis://:$(GLASS_MANAGED_REDIS_PASSWORD)@${names(cluster).redis}:6379`,
+      },
+    ];
+  }
   return [];
 }
 
@@ -59,6 +69,7 @@ export function runtimeDeployment(
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     ...redisEnv(cluster),
+    ...tokenEnv(cluster),
   ];
   const args = [
     'runtime',
@@ -79,6 +90,10 @@ export function runtimeDeployment(
       ? ['--redis-key-prefix', redisKeyPrefix(cluster)]
       : []),
     ...moduleFetchArgs(options),
+    // The pods refuse a Faaslet outside the list themselves, whatever its status (ADR 0129).
+    ...(spec.allowedStateNamespaces === undefined
+      ? []
+      : ['--allowed-state-namespaces', spec.allowedStateNamespaces.join(',')]),
   ];
   return glassDeployment(cluster, 'runtime', {
     replicas: spec.replicas,

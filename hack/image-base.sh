@@ -206,7 +206,11 @@ glass_image_base__build_debian() (
   mirror=$(glass_image_base__mirror)
   t0=$(date +%s)
   glass_image_base__log "debootstrap --variant=minbase $GLASS_DEBIAN_SUITE from $mirror (about a minute)"
-  debootstrap --variant=minbase --components=main "$GLASS_DEBIAN_SUITE" "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+  # An explicit keyring: without one debootstrap only warns that it cannot check signatures.
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  [[ -f $keyring ]] || glass_image_base__die "$keyring not found: apt-get install debian-archive-keyring"
+  debootstrap --variant=minbase --components=main --keyring="$keyring" "$GLASS_DEBIAN_SUITE" "$work/rootfs" "$mirror" \
+    >"$work/debootstrap.log" 2>&1 || {
     tail -n 30 "$work/debootstrap.log" >&2
     glass_image_base__die "debootstrap failed (log above)"
   }

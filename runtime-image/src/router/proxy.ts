@@ -185,12 +185,10 @@ export class UpstreamProxy {
       message: '',
       attempts: 0,
     };
-    // Whether a pod said `not_owner`, and whether any pod may have run the call.
     let notOwner = false;
-    let ran = false;
     for (const [i, pod] of pods.entries()) {
-      // Another round comes only when no pod ran the call and one said `not_owner`; a
-      // `not_ready` pod is passed over only for another pod of this round.
+      // Another round comes only when a pod said `not_owner`; a `not_ready` pod is passed over
+      // only for another pod of this round.
       const more = i + 1 < pods.length;
       const passOver = { 'not-owner': more || !lastRound, 'not-ready': more };
       const attempt = await this.attempt(pod, req, res, namespace, passOver);
@@ -199,13 +197,13 @@ export class UpstreamProxy {
       notOwner ||= attempt.kind === 'not-owner';
       last = failedOutcome(pod, attempt, i + 1);
       const reached = this.failedOn(pod, attempt.kind);
-      ran ||= reached;
       if (reached && !req.idempotent) return last;
       if (more) this.metrics.retries.inc({ reason: reached ? 'idempotent' : 'not_reached' });
     }
-    // The owner gone and the others still naming it (its kill not yet seen everywhere): nothing
-    // ran anywhere, so another round goes once the views have moved on.
-    return notOwner && !ran && !lastRound ? NOBODY_OWNS : last;
+    // The owner gone and the others still naming it (its kill not yet seen everywhere): the
+    // call ran nowhere, or only where its Idempotency-Key makes a repeat safe, so another round
+    // goes once the views have moved on.
+    return notOwner && !lastRound ? NOBODY_OWNS : last;
   }
 
   private noPod(): ProxyOutcome {

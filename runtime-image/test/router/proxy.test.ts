@@ -411,6 +411,19 @@ describe('router failover and ejection against real backend processes', function
     assert.equal((await stats(nextBackend)).requests, 2, 'asked twice: not_owner, then served');
   });
 
+  it('an owner that failed mid-call while the others still say not_owner: a call with an Idempotency-Key goes again a moment later', async () => {
+    const owner = backends[0]!;
+    const user = userOwnedBy(router, owner.name);
+    await fixtureCall(owner, '/_fixture/break?count=1');
+    for (const b of backends.slice(1)) await fixtureCall(b, '/_fixture/not-owner?count=1');
+    const answer = await call(client, '/invoke/counter/incr', {
+      method: 'POST',
+      headers: { 'x-user-id': user, 'idempotency-key': 'k-again' },
+    });
+    assert.equal(answer.status, 200, JSON.stringify(answer.json));
+    assert.equal((answer.json as { idempotencyKey: string }).idempotencyKey, 'k-again');
+  });
+
   it('a single injected error does not eject a pod', async () => {
     const owner = backends[1]!;
     const user = userOwnedBy(router, owner.name);

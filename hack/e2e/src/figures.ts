@@ -4,6 +4,7 @@
 import type { Affinity } from './affinity.js';
 import type { ContainerSecurity } from './container-security.js';
 import type { FirstCurl } from './faaslets.js';
+import type { GoDeploy } from './go-deploy.js';
 import type { NoHelm } from './no-helm.js';
 import type { PodKill } from './pod-kill.js';
 import type { RollingRestart } from './rolling-restart.js';
@@ -15,6 +16,7 @@ export interface Figures {
   security?: ContainerSecurity;
   userLines?: UserLines;
   redisMs?: number;
+  go?: GoDeploy;
   firstCurl?: FirstCurl;
   noHelm?: NoHelm;
   affinity?: Affinity;
@@ -38,6 +40,10 @@ export function printFigures(f: Figures): void {
   if (f.userLines)
     lines.push(
       `  kubectl apply -f crds/samples/counter.yaml → first good curl through kubectl port-forward ${s(f.userLines.applyToCurlMs)} (answers ${f.userLines.answers.join(', ')})`,
+    );
+  if (f.go)
+    lines.push(
+      `  glass deploy --apply of the ${(f.go.moduleBytes / 1e6).toFixed(1)} MB Go counter → first good answer ${s(f.go.deployToAnswerMs)}`,
     );
   if (f.redisMs !== undefined)
     lines.push(`  helm upgrade with Redis → new runtime pods ready ${s(f.redisMs)}`);

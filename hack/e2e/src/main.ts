@@ -14,6 +14,7 @@ import { startCluster, type Cluster } from './cluster.js';
 import { ClusterView } from './cluster-view.js';
 import { checkContainerSecurity } from './container-security.js';
 import { printDiagnostics } from './diagnostics.js';
+import { deployGoCounter } from './go-deploy.js';
 import { applyFaaslets, checkAnswers, GLOBAL_FAASLET } from './faaslets.js';
 import { printFigures, type Figures } from './figures.js';
 import { enableRedis, GLASS_IMAGE, installGlass, REDIS_IMAGE, RELEASE } from './install-glass.js';
@@ -76,7 +77,11 @@ async function steps(parts: Parts, workDir: string, figures: Figures): Promise<v
   await checkAnswers(installed.routerUrl);
   say('the samples answer through the router Service; checking affinity');
   figures.affinity = await checkAffinity(installed.routerUrl, installed.runtimePods);
-  say('affinity holds; helm upgrade --set redis.enabled=true (a Redis image built here)');
+  say('affinity holds; glass deploy --apply of the ~2 MB Go counter');
+  figures.go = await deployGoCounter(cluster, view, REPO_ROOT, installed.routerUrl);
+  say(
+    'the Go counter answers 10, then 20; helm upgrade --set redis.enabled=true (a Redis image built here)',
+  );
   const withRedis = await enableRedis(cluster, view, REPO_ROOT);
   figures.redisMs = withRedis.readyMs;
   Object.assign(

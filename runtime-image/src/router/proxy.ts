@@ -114,8 +114,12 @@ function responseHeaders(
   return out;
 }
 
-/** Rounds over the candidates while every pod answers `not_owner`, and the first pause. */
-const NOT_OWNER_ROUNDS = 6;
+/**
+ * Rounds over the candidates while a pod answers `not_owner`, and the first pause. 8 rounds wait
+ * 1.3 s in all: about how long a kubelet takes to report a killed container, after which the
+ * pods stop naming it as the owner.
+ */
+const NOT_OWNER_ROUNDS = 8;
 const NOT_OWNER_BACKOFF_MS = 5;
 const NOBODY_OWNS = Symbol('every pod answered not_owner');
 

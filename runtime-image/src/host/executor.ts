@@ -134,6 +134,39 @@ export class GuestExecutor {
     return this.revisions.has(revision);
   }
 
+  /**
+   * Starts one instance of a revision ahead of its calls, its start-up (a Go reactor's
+   * `_initialize`) bounded by `fuel` instead of one call's budget, and pools it: true when
+   * the start-up finished within it and touched no state. The fast lane does this once per
+   * revision, off the call path (ADR 6); a start-up that needs more leaves the export to
+   * workers, as before.
+   */
+  warm(revision: number, fuel: number, wallClockMs: number): boolean {
+    const guest = this.revisions.get(revision);
+    if (!guest || guest.definition.abi !== 'glass') return false;
+    const txn = new Transaction(this.cache, guest.definition.quota);
+    const budget = new InvocationBudget(fuel, performance.now() + wallClockMs);
+    const ctx = this.context(guest.definition, txn, new Uint8Array(0), 0, budget);
+    this.imports.current = ctx;
+    try {
+      const instance = guest.instances.create((created) => {
+        const global = created.exports[FUEL_EXPORT] as WebAssembly.Global | undefined;
+        if (global) global.value = fuel;
+        ctx.fuel = global;
+      });
+      // State read or written at start-up belongs to an invocation's transaction: such a
+      // module starts its instances inside its calls, as before.
+      const { reads, writes } = txn.finish();
+      if (reads.length > 0 || writes.length > 0) return false;
+      guest.instances.release(instance);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.imports.current = undefined;
+    }
+  }
+
   invoke(request: InvokeRequest): InvokeDone | InvokeFailed | InvokeConflict | InvokeYield {
     if (request.clearCache) this.cache.clear();
     this.cache.invalidate(request.invalidate);

@@ -24,9 +24,13 @@ export class InstancePool {
     return this.idle.pop() ?? this.create();
   }
 
-  /** A new instance with its own memory; `acquire` uses it when no instance is idle. */
-  create(): WebAssembly.Instance {
+  /**
+   * A new instance with its own memory; `acquire` uses it when no instance is idle.
+   * `beforeStart` sees it before its start-up runs (the fast lane's warm-up sets its fuel).
+   */
+  create(beforeStart?: (instance: WebAssembly.Instance) => void): WebAssembly.Instance {
     const instance = new WebAssembly.Instance(this.module, this.imports);
+    beforeStart?.(instance);
     this.start?.(instance);
     return instance;
   }

@@ -6,14 +6,15 @@ import { MainThreadView } from '../../src/host/main-thread-view.js';
 import { compileFaasletKeepingBytes } from '../../src/runtime/compile-faaslet.js';
 import { LocalTier } from '../../src/state/local-tier.js';
 import { REPO_ROOT } from '../support/runtime-server.js';
+import { watToWasm } from '../support/wat.js';
 
-async function prepared(name: string, clock: { now: number }) {
-  const bytes = await readFile(`${REPO_ROOT}guests/build/${name}.wasm`);
+async function prepared(name: string, clock: { now: number }, wasm?: Uint8Array) {
+  const bytes = wasm ?? (await readFile(`${REPO_ROOT}guests/build/${name}.wasm`));
   const faaslet = Faaslet.parse({
     apiVersion: 'glass.dev/v1alpha1',
     kind: 'Faaslet',
     metadata: { name },
-    spec: { module: { inline: bytes.toString('base64') } },
+    spec: { module: { inline: Buffer.from(bytes).toString('base64') } },
   });
   const { definition, capped } = await compileFaasletKeepingBytes(faaslet, bytes);
   const store = new LocalTier();
@@ -51,6 +52,34 @@ describe('the main-thread fast lane', function () {
     clock.now += 31_000;
     assert.equal(lane.tryInvoke(definition, 'write_then_spin', new Uint8Array(0), []), undefined);
     assert.equal(lane.stats.yielded, 4, 'after the cool-off the lane tries again');
+  });
+
+  it('starts a Go reactor once, off the call path, so its calls run on the lane (its _initialize alone is ~13 M fuel, far over one call)', async function () {
+    const { lane, definition } = await prepared('counter-go', { now: 0 });
+    // Twice: the started instance goes back to the lane's pool after each call. The lane
+    // returns each transaction to its caller uncommitted, so both read 0 and answer 10.
+    for (let call = 0; call < 2; call++) {
+      const outcome = lane.tryInvoke(definition, 'add', new Uint8Array(0), ['10']);
+      assert.ok(outcome?.type === 'done', `expected done, got ${outcome?.type ?? 'a yield'}`);
+      assert.equal(new TextDecoder().decode(outcome.output), '10');
+    }
+    assert.deepEqual(lane.stats, { ran: 2, yielded: 0, skipped: 0 });
+  });
+
+  it('gives up starting a module whose _initialize spins, within its start-up budget, and its calls yield to workers', async function () {
+    const spinning = await watToWasm(
+      'spin-init',
+      `(module
+        (memory (export "memory") 1)
+        (func (export "_initialize") (loop $l (br $l)))
+        (func (export "get") (result i32) (i32.const 7)))`,
+    );
+    const started = performance.now();
+    const { lane, definition } = await prepared('spin-init', { now: 0 }, spinning);
+    // Not a speed test: a start-up that were not bounded would never return at all.
+    assert.ok(performance.now() - started < 5_000, 'prepare returned');
+    assert.equal(lane.tryInvoke(definition, 'get', new Uint8Array(0), []), undefined);
+    assert.deepEqual(lane.stats, { ran: 0, yielded: 1, skipped: 0 });
   });
 
   it('does not take WASI commands (each call needs a fresh instance, so a worker costs nothing extra)', async function () {

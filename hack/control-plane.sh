@@ -25,6 +25,8 @@
 set -euo pipefail
 
 HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=hack/lib/processes.sh
+. "$HACK_DIR/lib/processes.sh"
 REPO_ROOT=$(cd "$HACK_DIR/.." && pwd)
 DEFAULT_STATE_DIR="$REPO_ROOT/.glass/control-plane"
 STATE_DIR=${GLASS_CONTROL_PLANE_DIR:-$DEFAULT_STATE_DIR}
@@ -83,59 +85,19 @@ pid_file() { printf '%s/%s.pid\n' "$STATE_DIR" "$1"; }
 
 # The PID recorded for a component, if that process is alive, not a zombie, and really ours
 # (its command line names the state dir). Guards against killing a reused PID.
-live_pid() {
-  local f pid state
-  f=$(pid_file "$1")
-  [[ -f "$f" ]] || return 1
-  pid=$(<"$f")
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [[ -r "/proc/$pid/stat" ]] || return 1
-  state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-  [[ "$state" != Z ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$STATE_DIR" || return 1
-  printf '%s\n' "$pid"
-}
+live_pid() { proc_live_pid "$(pid_file "$1")" "$STATE_DIR"; }
 
-# Start a component detached (own session, so the caller's Ctrl-C or exit does not take it
-# down), logging to <state>/<name>.log; the process writes its own PID before exec.
+# Start a component detached, logging to <state>/<name>.log (a fresh log per start).
 start() {
   local name=$1
   shift
-  local pf
-  pf=$(pid_file "$name")
-  rm -f "$pf"
-  # shellcheck disable=SC2016 # expanded by the inner bash
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pf" "$@" </dev/null >"$STATE_DIR/$name.log" 2>&1 &
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [[ -s "$pf" ]] && return 0
-    sleep 0.05
-  done
-  die "$name did not start; see $STATE_DIR/$name.log"
+  : >"$STATE_DIR/$name.log"
+  proc_start "$(pid_file "$name")" "$STATE_DIR/$name.log" "$@" ||
+    die "$name did not start; see $STATE_DIR/$name.log"
 }
 
 # Stop one component: SIGTERM, wait up to 20 s, then SIGKILL. Only the recorded PID.
-stop() {
-  local name=$1 pid i
-  pid=$(live_pid "$name") || {
-    rm -f "$(pid_file "$name")"
-    return 0
-  }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 200; i++)); do
-    live_pid "$name" >/dev/null || break
-    sleep 0.1
-  done
-  if live_pid "$name" >/dev/null; then
-    log "$name (pid $pid) did not stop on SIGTERM in 20 s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-      live_pid "$name" >/dev/null || break
-      sleep 0.1
-    done
-  fi
-  rm -f "$(pid_file "$name")"
-}
+stop() { proc_stop control-plane "$1" "$(pid_file "$1")" "$STATE_DIR"; }
 
 # --- ports ---------------------------------------------------------------------------
 

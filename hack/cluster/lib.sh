@@ -6,6 +6,8 @@
 
 CLUSTER_HACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CLUSTER_REPO_ROOT=$(cd "$CLUSTER_HACK_DIR/.." && pwd)
+# shellcheck source=hack/lib/processes.sh
+. "$CLUSTER_HACK_DIR/lib/processes.sh"
 
 # One node per machine, so its state lives at fixed, machine-wide paths (the kubelet root and
 # containerd's are node-wide anyway); nothing else on the machine uses these two.
@@ -47,55 +49,18 @@ cpid_file() { printf '%s/%s.pid\n' "$CLUSTER_DIR" "$1"; }
 
 # The recorded PID of a component if it is alive and ours: its command line names the
 # cluster dir or run dir. A reused PID is never signalled.
-clive_pid() {
-  local f pid cmd
-  f=$(cpid_file "$1")
-  [[ -f "$f" ]] || return 1
-  pid=$(<"$f")
-  [[ "$pid" =~ ^[0-9]+$ && -r "/proc/$pid/cmdline" ]] || return 1
-  [[ "$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]] || return 1
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ "$cmd" == *"$CLUSTER_DIR"* || "$cmd" == *"$CLUSTER_RUN"* ]] || return 1
-  printf '%s\n' "$pid"
-}
+clive_pid() { proc_live_pid "$(cpid_file "$1")" "$CLUSTER_DIR" "$CLUSTER_RUN"; }
 
 # Start a component detached in its own session, logging to <dir>/<name>.log.
 cstart() {
-  local name=$1 pf i
+  local name=$1
   shift
-  pf=$(cpid_file "$name")
-  rm -f "$pf"
-  # shellcheck disable=SC2016 # expanded by the inner bash
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pf" "$@" </dev/null >>"$CLUSTER_DIR/$name.log" 2>&1 &
-  for ((i = 0; i < 100; i++)); do
-    [[ -s "$pf" ]] && return 0
-    sleep 0.05
-  done
-  cdie "$name did not start; see $CLUSTER_DIR/$name.log"
+  proc_start "$(cpid_file "$name")" "$CLUSTER_DIR/$name.log" "$@" ||
+    cdie "$name did not start; see $CLUSTER_DIR/$name.log"
 }
 
 # SIGTERM, up to 20 s, then SIGKILL; only the recorded PID.
-cstop() {
-  local name=$1 pid i
-  pid=$(clive_pid "$name") || {
-    rm -f "$(cpid_file "$name")"
-    return 0
-  }
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 200; i++)); do
-    clive_pid "$name" >/dev/null || break
-    sleep 0.1
-  done
-  if clive_pid "$name" >/dev/null; then
-    clog "$name (pid $pid) ignored SIGTERM for 20 s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-      clive_pid "$name" >/dev/null || break
-      sleep 0.1
-    done
-  fi
-  rm -f "$(cpid_file "$name")"
-}
+cstop() { proc_stop cluster "$1" "$(cpid_file "$1")" "$CLUSTER_DIR" "$CLUSTER_RUN"; }
 
 # The control plane's state lives inside the node's dir; control-plane.sh does the rest.
 control_plane() {

@@ -18,7 +18,7 @@ import { GlobalTier } from '../state/global-tier.js';
 import { RedisSettings } from '../state/redis-config.js';
 import { freePort, stop, type Child } from './children.js';
 import { guestBytes } from './fixtures.js';
-import { median, row, type BenchRow, type BenchSuite } from './report.js';
+import { interleaved, median, row, type BenchRow, type BenchSuite } from './report.js';
 
 const ROUNDS = 7;
 const LATENCY_OPS = 400;
@@ -86,22 +86,15 @@ async function timed(once: () => Promise<unknown>): Promise<number> {
  * Median µs per call of `a` and of `b`, calls alternating one by one (which goes first
  * alternates too): load from elsewhere on the machine lands on both sides alike.
  */
-async function alternating(
+function alternating(
   a: () => Promise<unknown>,
   b: () => Promise<unknown>,
 ): Promise<[number, number]> {
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let i = 0; i < ROUNDS * LATENCY_OPS; i++) {
-    if (i % 2 === 0) {
-      as.push(await timed(a));
-      bs.push(await timed(b));
-    } else {
-      bs.push(await timed(b));
-      as.push(await timed(a));
-    }
-  }
-  return [median(as), median(bs)];
+  return interleaved(
+    ROUNDS * LATENCY_OPS,
+    () => timed(a),
+    () => timed(b),
+  );
 }
 
 /** Ops/s of `ops` calls with `IN_FLIGHT` outstanding. */
@@ -135,25 +128,6 @@ function invokeAdd(runtime: GlassRuntime, faaslet: string): () => Promise<unknow
   return async () => runtime.invoker.invoke(target, new Uint8Array(0), ['1']);
 }
 
-/** Runs `a` and `b` alternately (which goes first alternates too); medians of both. */
-async function interleaved(
-  a: () => Promise<number>,
-  b: () => Promise<number>,
-): Promise<[number, number]> {
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    if (round % 2 === 0) {
-      as.push(await a());
-      bs.push(await b());
-    } else {
-      bs.push(await b());
-      as.push(await a());
-    }
-  }
-  return [median(as), median(bs)];
-}
-
 async function measure(url: string): Promise<BenchRow[]> {
   const raw = new Redis(url);
   const tier = await GlobalTier.connect(RedisSettings.parse({ url }), silent);
@@ -179,6 +153,7 @@ async function measure(url: string): Promise<BenchRow[]> {
     const [invokeUs, incrUs2] = await alternating(globalAdd, incr);
     const [localUs] = await alternating(localAdd, incr);
     const [globalPerS, localPerS] = await interleaved(
+      ROUNDS,
       () => throughput(THROUGHPUT_OPS, globalAdd),
       () => throughput(THROUGHPUT_OPS, localAdd),
     );

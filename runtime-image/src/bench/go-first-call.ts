@@ -7,7 +7,7 @@ import { compileFaaslet } from '../runtime/compile-faaslet.js';
 import { GlassRuntime } from '../runtime/glass-runtime.js';
 import { BareHost } from './bare-host.js';
 import { faaslet, guestBytes, withNonce } from './fixtures.js';
-import { median, row, type BenchRow } from './report.js';
+import { interleaved, row, type BenchRow } from './report.js';
 
 const ROUNDS = 7;
 const GOAL = 1.5;
@@ -51,24 +51,11 @@ export async function goFirstCall(): Promise<BenchRow[]> {
   const host = new BareHost(await compileFaaslet(faaslet('go-raw'), withNonce(go, `${run}-def`)));
   try {
     await hostFirstCall(runtime, 'go-warmup', withNonce(go, `${run}-warmup`));
-    const viaHost: number[] = [];
-    const raw: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      // Alternate which goes first, so neither always meets a freshly collected heap.
-      const hostRound = (): Promise<number> =>
-        hostFirstCall(runtime, `go-${round}`, withNonce(go, `${run}-host-${round}`));
-      const rawRound = (): Promise<number> =>
-        rawFirstCall(host, withNonce(go, `${run}-raw-${round}`));
-      if (round % 2 === 0) {
-        viaHost.push(await hostRound());
-        raw.push(await rawRound());
-      } else {
-        raw.push(await rawRound());
-        viaHost.push(await hostRound());
-      }
-    }
-    const value = median(viaHost);
-    const baseline = median(raw);
+    const [value, baseline] = await interleaved(
+      ROUNDS,
+      (round) => hostFirstCall(runtime, `go-${round}`, withNonce(go, `${run}-host-${round}`)),
+      (round) => rawFirstCall(host, withNonce(go, `${run}-raw-${round}`)),
+    );
     return [
       row({
         name: `first call of a never-seen ${(go.length / 1e6).toFixed(1)} MB Go module vs raw compile+instantiate+_initialize+call`,

@@ -51,3 +51,26 @@ export function printTable(rows: BenchRow[]): void {
     console.log(line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '));
   }
 }
+
+/**
+ * Runs `a` and `b` for `rounds` rounds, alternating which goes first so neither always meets
+ * the warmer machine or a freshly collected heap; the medians of both.
+ */
+export async function interleaved(
+  rounds: number,
+  a: (round: number) => Promise<number>,
+  b: (round: number) => Promise<number>,
+): Promise<[number, number]> {
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      as.push(await a(round));
+      bs.push(await b(round));
+    } else {
+      bs.push(await b(round));
+      as.push(await a(round));
+    }
+  }
+  return [median(as), median(bs)];
+}

@@ -7,15 +7,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Faaslet } from '@glass/crds';
 import { resolveModuleBytes } from '../../src/runtime/module-bytes.js';
-import {
-  call,
-  freePort,
-  killAll,
-  MAIN_JS,
-  Pool,
-  spawnNode,
-  type Spawned,
-} from '../router/helpers.js';
+import { call, killAll, Pool, type Spawned } from '../router/helpers.js';
+import { startGlassUp } from '../support/glass-up.js';
 import { REPO_ROOT } from '../support/runtime-server.js';
 
 const guest = (name: string): string => join(REPO_ROOT, 'guests/build', `${name}.wasm`);
@@ -56,13 +49,9 @@ describe('a local-mode Faaslet whose module is a file beside its YAML', function
     let pool: Pool;
 
     before(async function () {
-      const port = await freePort();
-      up = await spawnNode(
-        [MAIN_JS, 'up', '--port', String(port), '--runtimes', '2', '--faaslets', await project()],
-        /Ctrl-C stops everything\./,
-        60_000,
-      );
-      pool = new Pool(`http://127.0.0.1:${port}`, { connections: 4 });
+      let url: string;
+      ({ up, url } = await startGlassUp(['--runtimes', '2', '--faaslets', await project()]));
+      pool = new Pool(url, { connections: 4 });
     });
     after(async function () {
       await pool.close();

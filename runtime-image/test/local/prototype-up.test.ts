@@ -2,15 +2,8 @@
 // the real `glass up`, its runtime children and router, and the classic call shape.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import {
-  call,
-  freePort,
-  killAll,
-  MAIN_JS,
-  Pool,
-  spawnNode,
-  type Spawned,
-} from '../router/helpers.js';
+import { call, killAll, Pool, type Spawned } from '../router/helpers.js';
+import { startGlassUp } from '../support/glass-up.js';
 import { REPO_ROOT } from '../support/runtime-server.js';
 
 describe('glass up --faaslets crds/prototype (the prototype ABI fixture, real processes)', function () {
@@ -19,23 +12,15 @@ describe('glass up --faaslets crds/prototype (the prototype ABI fixture, real pr
   let pool: Pool;
 
   before(async function () {
-    const port = await freePort();
     // What `npm start -- --faaslets crds/prototype` runs after the build, from the repo root.
-    up = await spawnNode(
-      [
-        MAIN_JS,
-        'up',
-        '--port',
-        String(port),
-        '--runtimes',
-        '2',
-        '--faaslets',
-        join(REPO_ROOT, 'crds/prototype'),
-      ],
-      /Ctrl-C stops everything\./,
-      60_000,
-    );
-    pool = new Pool(`http://127.0.0.1:${port}`, { connections: 4 });
+    let url: string;
+    ({ up, url } = await startGlassUp([
+      '--runtimes',
+      '2',
+      '--faaslets',
+      join(REPO_ROOT, 'crds/prototype'),
+    ]));
+    pool = new Pool(url, { connections: 4 });
   });
   after(async function () {
     await pool.close();

@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { HashRing } from '../../src/router/ring.js';
 import {
   call,
-  freePort,
   killAll,
   MAIN_JS,
   Pool,
@@ -15,6 +14,7 @@ import {
   waitFor,
   type Spawned,
 } from '../router/helpers.js';
+import { startGlassUp, type GlassUp } from '../support/glass-up.js';
 import { steadyLoad, usersByOwner } from '../router/load.js';
 import { RedisServer } from '../support/redis-server.js';
 
@@ -27,35 +27,8 @@ interface PodStatus {
   errors: number;
 }
 
-const READY = /Ctrl-C stops everything\./;
-
-async function startUp(
-  extra: string[] = [],
-): Promise<{ up: Spawned; port: number; pids: () => Map<string, number> }> {
-  const port = await freePort();
-  const up = await spawnNode(
-    [
-      MAIN_JS,
-      'up',
-      '--port',
-      String(port),
-      '--health-interval',
-      '200ms',
-      '--balance-factor',
-      '0',
-      ...extra,
-    ],
-    READY,
-    60_000,
-  );
-  /** The latest pid of each runtime, by name, from what `glass up` printed. */
-  const pids = () => {
-    const found = new Map<string, number>();
-    for (const m of up.output().matchAll(/runtime-\d+ (127\.0\.0\.1:\d+) pid (\d+) ready/g))
-      found.set(m[1] ?? '', Number(m[2]));
-    return found;
-  };
-  return { up, port, pids };
+async function startUp(extra: string[] = []): Promise<GlassUp> {
+  return startGlassUp(['--health-interval', '200ms', '--balance-factor', '0', ...extra]);
 }
 
 function alive(pid: number): boolean {

@@ -3,15 +3,8 @@
 // turn; the supervisor starts it again) or a kill -9.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import {
-  freePort,
-  killAll,
-  MAIN_JS,
-  Pool,
-  spawnNode,
-  waitFor,
-  type Spawned,
-} from '../router/helpers.js';
+import { killAll, Pool, waitFor, type Spawned } from '../router/helpers.js';
+import { runtimePids, startGlassUp } from '../support/glass-up.js';
 
 const USERS = Array.from({ length: 24 }, (_, i) => `shopper-${i}`);
 
@@ -78,13 +71,6 @@ async function cartApples(pool: Pool, user: string): Promise<number> {
   return cart.apple ?? 0;
 }
 
-function runtimePids(up: Spawned): Map<string, number> {
-  const found = new Map<string, number>();
-  for (const m of up.output().matchAll(/runtime-\d+ (127\.0\.0\.1:\d+) pid (\d+) ready/g))
-    found.set(m[1] ?? '', Number(m[2]));
-  return found;
-}
-
 async function restarted(up: Spawned, name: string, oldPid: number): Promise<void> {
   await waitFor(
     `${name} to be back`,
@@ -99,13 +85,7 @@ describe('hand-off of local namespaces (glass up, 3 runtimes, real processes)', 
   let url: string;
 
   beforeEach(async () => {
-    const port = await freePort();
-    up = await spawnNode(
-      [MAIN_JS, 'up', '--port', String(port), '--health-interval', '200ms'],
-      /Ctrl-C stops everything\./,
-      60_000,
-    );
-    url = `http://127.0.0.1:${port}`;
+    ({ up, url } = await startGlassUp(['--health-interval', '200ms']));
   });
 
   afterEach(async () => {

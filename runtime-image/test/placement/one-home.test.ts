@@ -1,16 +1,8 @@
 // State placement end to end (DESIGN.md, "State placement"): `glass up` with three real runtime
 // processes, the samples of crds/, and calls through the router and straight to the pods.
 import assert from 'node:assert/strict';
-import {
-  call,
-  freePort,
-  killAll,
-  MAIN_JS,
-  Pool,
-  spawnNode,
-  type Answer,
-  type Spawned,
-} from '../router/helpers.js';
+import { call, killAll, Pool, type Answer, type Spawned } from '../router/helpers.js';
+import { startGlassUp } from '../support/glass-up.js';
 
 interface PodStatus {
   name: string;
@@ -41,13 +33,7 @@ describe('state placement: every namespace has one owner pod (glass up, 3 runtim
   let pods: PodStatus[];
 
   before(async () => {
-    const port = await freePort();
-    up = await spawnNode(
-      [MAIN_JS, 'up', '--port', String(port), '--health-interval', '200ms'],
-      /Ctrl-C stops everything\./,
-      60_000,
-    );
-    routerUrl = `http://127.0.0.1:${port}`;
+    ({ up, url: routerUrl } = await startGlassUp(['--health-interval', '200ms']));
     router = new Pool(routerUrl, { connections: 32 });
     const status = (await call(router, '/lb/status')).json as { pods: PodStatus[] };
     pods = status.pods;

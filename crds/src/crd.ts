@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { FAASLET_KIND, FaasletSpec, FaasletStatus } from './faaslet.js';
-import { GLASS_CLUSTER_KIND, GlassClusterSpec, GlassClusterStatus } from './glasscluster.js';
+import {
+  GLASS_CLUSTER_KIND,
+  GLASS_CLUSTER_SCALE,
+  GlassClusterSpec,
+  GlassClusterStatus,
+} from './glasscluster.js';
 import { GROUP, VERSION } from './common.js';
 
 type Schema = Record<string, unknown>;
@@ -56,6 +61,8 @@ interface CrdInput {
   shortNames: string[];
   spec: z.ZodType;
   status: z.ZodType;
+  /** The scale subresource's paths, for a kind whose pods `kubectl scale` and an HPA size. */
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string };
   columns: { name: string; type: string; jsonPath: string; description: string }[];
 }
 
@@ -94,7 +101,7 @@ function customResourceDefinition(input: CrdInput): Schema {
           name: VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          subresources: { status: {}, ...(input.scale && { scale: input.scale }) },
           additionalPrinterColumns: input.columns,
           schema: {
             openAPIV3Schema: {
@@ -152,6 +159,7 @@ export function glassCustomResourceDefinitions(): { file: string; crd: Schema }[
         shortNames: ['gc'],
         spec: GlassClusterSpec,
         status: GlassClusterStatus,
+        scale: GLASS_CLUSTER_SCALE,
         // As `kubectl get clusteroperators` shows them: whether it serves, moves, or needs a human.
         columns: [
           READY_COLUMN,

@@ -123,9 +123,26 @@ export type GlassClusterSpec = z.infer<typeof GlassClusterSpec>;
 export const GlassClusterStatus = z.object({
   observedGeneration: z.number().int().optional(),
   conditions: z.array(Condition).optional(),
+  /** Runtime pods that exist (the runtime Deployment's status.replicas): the scale subresource's. */
+  replicas: z.number().int().optional(),
   readyReplicas: z.number().int().optional(),
+  /**
+   * The runtime pods' label selector as text (`a=b,c=d`), exactly the runtime Deployment's: an
+   * HPA reads it from the scale subresource to find the pods whose metrics it averages.
+   */
+  selector: z.string().optional(),
   routerService: z.string().optional(),
 });
+
+/**
+ * Where `kubectl scale` and an HPA read and write a GlassCluster's runtime pods (ADR 0130); the
+ * operator passes spec.replicas on to the runtime Deployment.
+ */
+export const GLASS_CLUSTER_SCALE = {
+  specReplicasPath: '.spec.replicas',
+  statusReplicasPath: '.status.replicas',
+  labelSelectorPath: '.status.selector',
+};
 
 export const GlassCluster = z.object({
   apiVersion: z.literal(API_VERSION),

@@ -79,6 +79,31 @@ describe('the generated CRDs', function () {
     ]);
   });
 
+  it('gives GlassCluster a scale subresource on its runtime pods, and Faaslet none', function () {
+    const subresources = Object.fromEntries(
+      glassCustomResourceDefinitions().map(({ crd }): [string, unknown] => [
+        String((crd.spec as Node & { names: Node }).names.kind),
+        ((crd.spec as Node).versions as Node[])[0]?.subresources,
+      ]),
+    );
+    assert.deepEqual(subresources, {
+      Faaslet: { status: {} },
+      GlassCluster: {
+        status: {},
+        scale: {
+          specReplicasPath: '.spec.replicas',
+          statusReplicasPath: '.status.replicas',
+          labelSelectorPath: '.status.selector',
+        },
+      },
+    });
+    // Each path names a field the schema has, of the type the API server reads there.
+    const cluster = openApiOf('GlassCluster');
+    assert.equal(at(cluster, ['spec', 'replicas']).type, 'integer');
+    assert.equal(at(cluster, ['status', 'replicas']).type, 'integer');
+    assert.equal(at(cluster, ['status', 'selector']).type, 'string');
+  });
+
   it('turns string-or-number into int-or-string and refuses other unions', function () {
     assert.deepEqual(structural({ anyOf: [{ type: 'string' }, { type: 'number' }] }), {
       'x-kubernetes-int-or-string': true,

@@ -25,6 +25,7 @@ import {
   type RuntimePodOptions,
 } from './resources/index.js';
 import { CLUSTER_LABEL, MANAGED_BY, names } from './resources/meta.js';
+import { scaleStatus } from './scale.js';
 import { applyFailed, clusterConditions, invalidSpec, type DeploymentState } from './status.js';
 
 /** What the operator's flags impose on every GlassCluster. */
@@ -139,6 +140,7 @@ export class GlassClusterReconciler {
     };
     return {
       observedGeneration: raw.metadata?.generation,
+      ...scaleStatus(cluster, deployments.runtime),
       readyReplicas: deployments.runtime?.status?.readyReplicas ?? 0,
       routerService: names(cluster).router,
       conditions: this.conditions(raw, clusterConditions(cluster.spec, deployments)),

@@ -182,6 +182,19 @@ export function glassCustomResourceDefinitions(): { file: string; crd: Schema }[
             jsonPath: '.spec.replicas',
             description: 'Runtime pods wanted',
           },
+          // Wanted, existing, ready: what `kubectl scale` and an HPA move, side by side.
+          {
+            name: 'Current',
+            type: 'integer',
+            jsonPath: '.status.replicas',
+            description: 'Runtime pods that exist',
+          },
+          {
+            name: 'Ready-Pods',
+            type: 'integer',
+            jsonPath: '.status.readyReplicas',
+            description: 'Runtime pods ready',
+          },
           AGE_COLUMN,
         ],
       }),

@@ -75,7 +75,7 @@ describe('the generated CRDs', function () {
     );
     assert.deepEqual(columns, [
       ['Ready', 'Cluster', 'Digest', 'Age'],
-      ['Ready', 'Progressing', 'Degraded', 'Replicas', 'Age'],
+      ['Ready', 'Progressing', 'Degraded', 'Replicas', 'Current', 'Ready-Pods', 'Age'],
     ]);
   });
 

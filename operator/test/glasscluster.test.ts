@@ -214,15 +214,25 @@ describe('GlassClusters on a real API server', function () {
     assert.deepEqual(summary('Degraded'), ['False', 'AsExpected', 1]);
   });
 
-  it('`kubectl get glassclusters` shows the READY, PROGRESSING, DEGRADED, REPLICAS and AGE columns with values', async function () {
+  it('`kubectl get glassclusters` shows the READY, PROGRESSING, DEGRADED, REPLICAS, CURRENT, READY-PODS and AGE columns with values', async function () {
     const out = await cp.kubectlOk(['get', 'glassclusters', '-n', ns, 'demo']);
     const [header, row] = out
       .trim()
       .split('\n')
       .map((line) => line.trim().split(/\s+/));
-    assert.deepEqual(header, ['NAME', 'READY', 'PROGRESSING', 'DEGRADED', 'REPLICAS', 'AGE']);
-    assert.deepEqual(row?.slice(0, 5), ['demo', 'False', 'True', 'False', '2']);
-    assert.match(row[5] ?? '', /^\d+(s|m)/);
+    assert.deepEqual(header, [
+      'NAME',
+      'READY',
+      'PROGRESSING',
+      'DEGRADED',
+      'REPLICAS',
+      'CURRENT',
+      'READY-PODS',
+      'AGE',
+    ]);
+    // Two runtime pods wanted and made (the step above saw them counted), none ready: no kubelet.
+    assert.deepEqual(row?.slice(0, 7), ['demo', 'False', 'True', 'False', '2', '2', '0']);
+    assert.match(row[7] ?? '', /^\d+(s|m)/);
   });
 
   it('has pods made from its Deployments admitted under the restricted Pod Security profile', async function () {

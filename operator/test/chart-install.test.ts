@@ -136,6 +136,14 @@ describe('helm install of charts/glass, and the operator ServiceAccount it binds
     },
     { verb: 'patch', resource: 'faaslets.glass.dev', where: 'other', allowed: false },
     { verb: 'delete', resource: 'glassclusters.glass.dev', where: 'other', allowed: false },
+    // Scaling is for users and an HPA; the operator only reads spec.replicas (ADR 130).
+    {
+      verb: 'patch',
+      resource: 'glassclusters.glass.dev',
+      sub: 'scale',
+      where: 'other',
+      allowed: false,
+    },
     { verb: 'get', resource: 'secrets', where: 'other', allowed: false },
     { verb: 'list', resource: 'secrets', where: 'other', allowed: false },
     { verb: 'patch', resource: 'secrets', where: 'other', allowed: false },
@@ -328,6 +336,37 @@ describe('helm install of charts/glass, and the operator ServiceAccount it binds
     it('was never refused by the API server', function () {
       const output = operator?.output() ?? '';
       assert.doesNotMatch(output, /forbidden|\b403\b/i, output);
+    });
+  });
+
+  // With the operator gone only helm and kubectl write the GlassCluster (ADR 130).
+  describe('helm upgrade of a GlassCluster scaled with kubectl scale', function () {
+    const replicas = async (): Promise<string> =>
+      (
+        await plane.kubectlOk([
+          'get',
+          'glasscluster/glass',
+          '-n',
+          namespace,
+          '-o',
+          'jsonpath={.spec.replicas}',
+        ])
+      ).trim();
+    const scaleTo = (count: number): Promise<string> =>
+      plane.kubectlOk(['scale', 'glasscluster/glass', '-n', namespace, `--replicas=${count}`]);
+    const upgrade = (...set: string[]): Promise<string> =>
+      chart.helmOk(['upgrade', RELEASE, CHART, '-n', namespace, '--reuse-values', ...set]);
+
+    it('keeps the scaled count through an upgrade that leaves cluster.replicas as it was: helm patches a custom resource from its old manifest to its new one', async function () {
+      await scaleTo(3);
+      assert.equal(await replicas(), '3');
+      await upgrade('--set', 'cluster.workers=3');
+      assert.equal(await replicas(), '3');
+    });
+
+    it('writes cluster.replicas over the scaled count once the value changes', async function () {
+      await upgrade('--set', 'cluster.replicas=4');
+      assert.equal(await replicas(), '4');
     });
   });
 });

@@ -10,6 +10,7 @@ import { call, describeAnswer } from './http.js';
 import { IncrementLoad, type LoadResult } from './increment-load.js';
 import { GLOBAL_FAASLET } from './faaslets.js';
 import { CLUSTER, RUNTIME_REPLICAS } from './install-glass.js';
+import { onRing, ringOf } from './ring.js';
 import { check, waitFor } from './wait.js';
 
 export interface PodKill {
@@ -24,24 +25,6 @@ export interface PodKill {
   /** The counter before the load, and read back after it on every runtime pod. */
   before: number;
   counter: number;
-}
-
-interface RingPod {
-  name: string;
-  url: string;
-  healthy: boolean;
-}
-
-/** The router's ring names this pod (by name, or by its address). */
-const onRing = (ring: RingPod[], pod: PodView): RingPod | undefined =>
-  ring.find((p) => p.name === pod.name || (pod.ip !== undefined && p.url.includes(`//${pod.ip}:`)));
-
-async function ringOf(routerUrl: string, token: string): Promise<RingPod[]> {
-  const answer = await call(`${routerUrl}/lb/status`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  if (answer.status !== 200) throw new Error(describeAnswer('GET /lb/status', answer));
-  return (JSON.parse(answer.text) as { pods: RingPod[] }).pods;
 }
 
 /** The counter as Redis holds it: a +0 increment commits, so a stale cached copy cannot answer. */

@@ -8,6 +8,7 @@ import type { GoDeploy } from './go-deploy.js';
 import type { NoHelm } from './no-helm.js';
 import type { PodKill } from './pod-kill.js';
 import type { RollingRestart } from './rolling-restart.js';
+import type { ClusterScale } from './scale-cluster.js';
 import type { UserLines } from './user-lines.js';
 
 export interface Figures {
@@ -22,10 +23,36 @@ export interface Figures {
   affinity?: Affinity;
   kill?: PodKill;
   rollout?: RollingRestart;
+  scale?: ClusterScale;
   totalMs?: number;
 }
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+/** The kill -9 step: the kubelet's restart, the pod's return, the load's errors and its sum. */
+function killLines(kill: PodKill): string[] {
+  const lines = [
+    `  kill -9 of ${kill.victim}'s runtime container: restarted by the kubelet after ${s(kill.restartedMs)}, pod ready after ${s(kill.readyMs)}, back on the router's ring after ${s(kill.ringMs)}`,
+    `  runtime container start → pod ready     ${s(kill.readyMs - kill.restartedMs)}`,
+    `  error window after the kill            ${s(kill.errorWindowMs)} (${kill.load.failedAttempts} failed attempts, all retried to success)`,
+  ];
+  if (kill.load.failureSamples.length > 0)
+    lines.push(`    failures seen: ${kill.load.failureSamples.join(' | ')}`);
+  lines.push(
+    `  acknowledged increments ${kill.load.acknowledged}; counter ${kill.before} before, ${kill.counter} after on every runtime pod: nothing acknowledged lost`,
+    `  increments per pod ${JSON.stringify(kill.load.answeredBy)}`,
+  );
+  return lines;
+}
+
+/** The kubectl scale step: the times to 3 pods and back to 2, and the load's sum. */
+function scaleLines(scale: ClusterScale): string[] {
+  return [
+    `  kubectl scale glasscluster/glass --replicas=3 under load: 3 runtime pods ready ${s(scale.upReadyMs)}, all 3 on the router's ring ${s(scale.upRingMs)} (${scale.added} added)`,
+    `  kubectl scale glasscluster/glass --replicas=2 under load: ${scale.removed} gone, 2 on the ring ${s(scale.downMs)}`,
+    `  scale 2 → 3 → 2: ${scale.load.acknowledged} cart adds acknowledged, ${scale.apples} in the carts, ${scale.load.failedAttempts} failed attempts`,
+  ];
+}
 
 export function printFigures(f: Figures): void {
   const lines = ['', 'e2e-local figures'];
@@ -56,28 +83,14 @@ export function printFigures(f: Figures): void {
       `  affinity: 40 users of a stateless Faaslet over pods ${JSON.stringify(f.affinity.spread)}`,
     );
   }
-  if (f.kill) {
-    const { kill } = f;
-    lines.push(
-      `  kill -9 of ${kill.victim}'s runtime container: restarted by the kubelet after ${s(kill.restartedMs)}, pod ready after ${s(kill.readyMs)}, back on the router's ring after ${s(kill.ringMs)}`,
-    );
-    lines.push(`  runtime container start → pod ready     ${s(kill.readyMs - kill.restartedMs)}`);
-    lines.push(
-      `  error window after the kill            ${s(kill.errorWindowMs)} (${kill.load.failedAttempts} failed attempts, all retried to success)`,
-    );
-    if (kill.load.failureSamples.length > 0)
-      lines.push(`    failures seen: ${kill.load.failureSamples.join(' | ')}`);
-    lines.push(
-      `  acknowledged increments ${kill.load.acknowledged}; counter ${kill.before} before, ${kill.counter} after on every runtime pod: nothing acknowledged lost`,
-    );
-    lines.push(`  increments per pod ${JSON.stringify(kill.load.answeredBy)}`);
-  }
+  if (f.kill) lines.push(...killLines(f.kill));
   if (f.rollout) {
     const { rollout } = f;
     lines.push(
       `  kubectl rollout restart of the runtimes under load: ${s(rollout.rolloutMs)}; ${rollout.load.acknowledged} cart adds acknowledged, ${rollout.apples} in the carts, ${rollout.load.failedAttempts} failed attempts`,
     );
   }
+  if (f.scale) lines.push(...scaleLines(f.scale));
   if (f.noHelm)
     lines.push(
       `  without helm: kubectl apply -k crds/ → a good curl through the router ${s(f.noHelm.linesToCurlMs)}`,

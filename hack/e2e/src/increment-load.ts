@@ -67,6 +67,11 @@ export class IncrementLoad {
     return this.result.acknowledged;
   }
 
+  /** Increments acknowledged so far with `pod` in X-Glass-Pod. */
+  answeredBy(pod: string): number {
+    return this.result.answeredBy[pod] ?? 0;
+  }
+
   private async worker(): Promise<void> {
     while (!this.stopping) {
       const n = this.next++;

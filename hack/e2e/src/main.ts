@@ -2,7 +2,8 @@
 // control plane, containerd, kubelet, kube-proxy, CoreDNS) running the image built from the
 // Dockerfile (`make image`). The README's lines verbatim apart from the image value: helm
 // install, kubectl apply, kubectl port-forward and curl; then affinity, kill -9 of a runtime
-// container under load, a rolling restart, and the path without helm. Prints its figures;
+// container under load, a rolling restart, kubectl scale of the GlassCluster to 3 and back to 2
+// under load, and the path without helm. Prints its figures;
 // exits non-zero on any failed check.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { runNoHelmLines } from './no-helm.js';
 import { checkPodCredentials } from './pod-credentials.js';
 import { killRuntimePod } from './pod-kill.js';
 import { rollingRestart } from './rolling-restart.js';
+import { scaleCluster } from './scale-cluster.js';
 import { runUserLines } from './user-lines.js';
 
 const REPO_ROOT = resolve(fileURLToPath(import.meta.url), '../../../../..');
@@ -93,6 +95,12 @@ async function steps(parts: Parts, workDir: string, figures: Figures): Promise<v
   say('container kill: survived, nothing acknowledged lost; kubectl rollout restart under load');
   figures.rollout = await rollingRestart(cluster, withRedis.routerUrl, NAMESPACE);
   say('rolling restart: every acknowledged cart add kept, no call failed');
+  say(`kubectl scale glasscluster/glass --replicas=3 under load, then --replicas=2`);
+  figures.scale = await scaleCluster(cluster, view, withRedis.routerUrl);
+  say(`kubectl get glasscluster at 3 runtime pods:\n${figures.scale.table}`);
+  say(
+    `scale to 3 and back to 2: ${figures.scale.added} came, ${figures.scale.removed} went; every acknowledged cart add kept, no call failed`,
+  );
   const live = await checkLiveness(cluster, NAMESPACE, [figures.kill.victim]);
   say(`no liveness probe failed but while its container was killed: ${live.join(', ')}`);
   say(

@@ -164,6 +164,56 @@ describe('GlassClusters scaled through their scale subresource', function () {
       message: /spec\.replicas in body should be less than or equal to 1000/,
     },
   ];
+  it("lets the controller-manager's HPA controller update glassclusters/scale with the RBAC it has", async function () {
+    const hpa = 'system:serviceaccount:kube-system:horizontal-pod-autoscaler';
+    for (const verb of ['get', 'update']) {
+      const result = await cp.kubectl([
+        'auth',
+        'can-i',
+        verb,
+        'glassclusters.glass.dev',
+        '--subresource=scale',
+        '-n',
+        ns,
+        `--as=${hpa}`,
+      ]);
+      assert.equal(result.stdout.trim(), 'yes', `${verb}: ${result.stderr}`);
+    }
+  });
+
+  it('is scaled by `kubectl autoscale` to its minimum, with no metrics: the HPA controller reads and writes /scale', async function () {
+    this.timeout(120_000);
+    await cp.kubectlOk([
+      'autoscale',
+      '-n',
+      ns,
+      'glasscluster/demo',
+      '--min=2',
+      '--max=10',
+      '--cpu-percent=70',
+    ]);
+    try {
+      // No metrics-server here: a count below --min is raised without reading any metric.
+      await eventually(
+        'the HPA to scale GlassCluster demo to 2',
+        async () => (await clusterScale()).spec.replicas === 2,
+        90_000,
+        500,
+      );
+      await settledAt(2);
+      const hpa = JSON.parse(
+        await cp.kubectlOk(['get', 'hpa', '-n', ns, 'demo', '-o', 'json']),
+      ) as { status: { conditions?: { type: string; status: string; reason: string }[] } };
+      const ableToScale = hpa.status.conditions?.find((c) => c.type === 'AbleToScale');
+      assert.equal(ableToScale?.status, 'True', JSON.stringify(hpa.status));
+    } finally {
+      await cp.kubectlOk(['delete', 'hpa', '-n', ns, 'demo']);
+    }
+    // Back to 1 for the refusals below, which check that nothing moves.
+    await patchScale(1);
+    await settledAt(1);
+  });
+
   for (const tc of refused) {
     it(`refuses ${tc.name} with the schema's reason, and nothing changes`, async function () {
       const before = await cluster();

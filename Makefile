@@ -41,7 +41,7 @@ start: build ## run a local Glass cluster (runtimes + router on localhost:8080)
 demo: build ## the classic demo: three Faaslets on a shared counter, 100 -> 160
 	npx glass demo
 
-e2e-local: build image ## (root) the README's lines on a real kubelet: helm install, apply, port-forward, curl, kill -9, rollout
+e2e-local: build image ## (root) the README's lines on a real kubelet: helm install, apply, port-forward, curl, kill -9, rollout, scale
 	node hack/e2e/dist/src/main.js
 
 kind-e2e: ## on a machine with Docker: helm install, apply, port-forward, curl on a kind cluster

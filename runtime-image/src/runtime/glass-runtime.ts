@@ -23,6 +23,7 @@ import { LatestLoads } from './latest-loads.js';
 import { FaasletRegistry } from './registry.js';
 import { RevisionLeases } from './revision-leases.js';
 import type { Handoff } from './handoff.js';
+import { notOwner } from './errors.js';
 import { PodPlacement } from './pod-placement.js';
 
 export interface RuntimeOptions {
@@ -235,6 +236,13 @@ export class GlassRuntime {
 
   /** Admin writes (the /state routes) commit like any transaction, then reach the workers. */
   async writeState(key: StateKey, value: Uint8Array | null): Promise<void> {
+    const namespace = key.slice(0, key.indexOf('/'));
+    // The route checked ownership when the request came in, but its body may arrive after the
+    // namespace was handed over: then this pod's copy is no one's, and nobody would read the
+    // write. As for a call (ADR 0101), the check and the local commit are one synchronous step.
+    if (!this.placement.owns(namespace)) {
+      throw notOwner(`namespace ${namespace} moved to another pod; nothing was applied, retry`);
+    }
     const entry: VersionedEntry = [key, value, value === null ? '' : this.store.adminVersion()];
     await this.store.commit({ reads: [], writes: [entry] });
     this.pool.noteCommitted(undefined, [entry]);

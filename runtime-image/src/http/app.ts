@@ -3,6 +3,7 @@ import Koa from 'koa';
 import { stateKey } from '../host/protocol.js';
 import { NAMESPACE_NAME } from '@glass/crds/namespace-template';
 import { FORWARDED_BY, ForwardError, PeerForwarder } from '../placement/peer-forwarder.js';
+import { NotOwnedError } from '../runtime/handoff.js';
 import { LeavingError, type PodOwnership } from '../runtime/pod-ownership.js';
 import { badRequest, GlassError, notFound, notOwner } from '../runtime/errors.js';
 import type { GlassRuntime } from '../runtime/glass-runtime.js';
@@ -121,6 +122,7 @@ function createAdminApp(deps: AppDeps, forwarder: PeerForwarder, report: Failure
       deps.ownership.receive(Buffer.from(body).toString('utf8'));
     } catch (error) {
       if (error instanceof LeavingError) throw new GlassError(410, 'leaving', error.message);
+      if (error instanceof NotOwnedError) throw notOwner(error.message);
       throw badRequest(`not a hand-off: ${(error as Error).message}`);
     }
     ctx.status = 204;

@@ -17,6 +17,12 @@ const MESSAGE_BYTES = 8 * 1024 * 1024;
 /** Lost or late namespaces named in the log at most this often each; the metric counts all. */
 const MAX_REPORTED = 10_000;
 
+/**
+ * A hand-off of namespaces the receiver does not own in its view of the membership: it has
+ * moved on (or not yet arrived) there, and the sender must look again (ADR 0140).
+ */
+export class NotOwnedError extends Error {}
+
 export interface HandoffOptions {
   self: string;
   ownership: Ownership;
@@ -49,6 +55,8 @@ export class Handoff {
   private readonly gone = new Set<string>();
   private readonly reported = new Set<string>();
   private waiters: (() => void)[] = [];
+  /** Namespaces this pod took out of its store and has not delivered (or taken back) yet. */
+  private readonly moving = new Set<string>();
   private sending: Promise<void> = Promise.resolve();
   private readonly now: () => number;
 
@@ -86,8 +94,22 @@ export class Handoff {
     return this.mustWait(namespace) ? this.waitFor(namespace) : undefined;
   }
 
-  /** Takes in what a previous owner sent. */
+  /**
+   * Takes in what a previous owner sent. Throws NotOwnedError, installing nothing, when this
+   * pod does not own every namespace in it: kept here, a namespace would sit where no call
+   * reaches it, after this pod told its owner it had nothing for it (ADR 0140).
+   */
   receive(message: HandoffMessage): void {
+    const self = this.options.self;
+    const stray = message.namespaces.find(
+      (n) => this.options.ownership.ownerOf(n.namespace)?.name !== self,
+    );
+    if (stray !== undefined) {
+      const owner = this.options.ownership.ownerOf(stray.namespace)?.name ?? 'no pod';
+      throw new NotOwnedError(
+        `pod ${self} does not own namespace ${stray.namespace}: it sees ${owner} as its owner`,
+      );
+    }
     for (const snapshot of message.namespaces) {
       this.options.store.installLocal(snapshot);
       this.options.invalidate(snapshot);
@@ -115,6 +137,8 @@ export class Handoff {
   }
 
   private mustWait(namespace: string): boolean {
+    // Still on its way out of this pod under an older view: it comes back here if undelivered.
+    if (this.moving.size > 0 && this.moving.has(namespace)) return true;
     if (this.history.length === 0 || !this.options.store.isLocal(namespace)) return false;
     const late = this.now() - this.changedAt >= this.options.timeoutMs;
     for (const { ring } of this.history) {
@@ -147,7 +171,7 @@ export class Handoff {
     while (this.mustWait(namespace)) {
       const left = this.options.timeoutMs - (this.now() - this.changedAt);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, left));
+        const timer = setTimeout(resolve, Math.max(10, left));
         this.waiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -181,6 +205,7 @@ export class Handoff {
     const leaving = store.takeLocal((ns) => ownership.ownerOf(ns)?.name !== self);
     const byOwner = new Map<string, NamespaceSnapshot[]>();
     for (const snapshot of leaving.values()) {
+      this.moving.add(snapshot.namespace);
       this.options.invalidate(snapshot);
       const owner = ownership.ownerOf(snapshot.namespace)?.name ?? '';
       byOwner.set(owner, [...(byOwner.get(owner) ?? []), snapshot]);
@@ -211,19 +236,32 @@ export class Handoff {
     const deadline = this.now() + this.options.timeoutMs;
     for (const [i, namespaces] of batches.entries()) {
       const message = { from: this.options.self, view, done: i === batches.length - 1, namespaces };
-      if (await this.deliver(member, message, deadline)) {
-        if (namespaces.length > 0) {
-          this.options.metrics.handoffs.inc({ outcome: 'sent' }, namespaces.length);
-        }
-        continue;
-      }
-      if (namespaces.length === 0) continue;
-      this.options.metrics.handoffs.inc({ outcome: 'failed' }, namespaces.length);
-      this.options.log.error(
-        { to: member.name, namespaces: namespaces.map((n) => n.namespace) },
-        `could not hand ${namespaces.length} local namespaces over to pod ${member.name}: their state is lost`,
-      );
+      const delivered = await this.deliver(member, message, deadline);
+      this.settle(member, message, delivered);
     }
+  }
+
+  /** What becomes of a message's namespaces once its delivery is over, either way. */
+  private settle(member: Member, message: HandoffMessage, delivered: boolean): void {
+    const { namespaces } = message;
+    for (const snapshot of namespaces) this.moving.delete(snapshot.namespace);
+    this.wake();
+    if (namespaces.length === 0) return;
+    if (delivered) {
+      this.options.metrics.handoffs.inc({ outcome: 'sent' }, namespaces.length);
+      return;
+    }
+    if (this.view !== message.view) {
+      // This pod has moved on: the hand-off of its new view, queued behind this one, sends
+      // them to their owners there (or keeps them, if they are this pod's again).
+      for (const snapshot of namespaces) this.options.store.installLocal(snapshot);
+      return;
+    }
+    this.options.metrics.handoffs.inc({ outcome: 'failed' }, namespaces.length);
+    this.options.log.error(
+      { to: member.name, namespaces: namespaces.map((n) => n.namespace) },
+      `could not hand ${namespaces.length} local namespaces over to pod ${member.name}: their state is lost`,
+    );
   }
 
   private async deliver(
@@ -237,6 +275,8 @@ export class Handoff {
         return true;
       } catch (error) {
         if (error instanceof PeerLeavingError) return message.namespaces.length === 0;
+        // Refused or unanswered, and this pod's view changed since: a newer hand-off is due.
+        if (this.view !== message.view) return false;
         if (this.now() >= deadline) {
           this.options.log.warn({ err: error, to: member.name }, 'hand-off not delivered');
           return false;

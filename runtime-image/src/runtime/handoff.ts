@@ -71,6 +71,10 @@ export class Handoff {
   changed(previous: HashRing, departed: Member[], members: readonly Member[]): Promise<void> {
     this.view = viewIdOf(members.map((m) => m.name));
     this.changedAt = this.now();
+    // A `done` is for one passage through a view. The same members can come back (a pod that
+    // flaps): a `done` from their last time must not stand for this one. One already sent
+    // for this view by a peer that got here first is kept.
+    for (const [from, view] of this.done) if (view !== this.view) this.done.delete(from);
     this.history = [...this.recentHistory(), { ring: previous, at: this.changedAt }];
     for (const member of members) this.gone.delete(member.name);
     for (const member of departed) {

@@ -118,6 +118,7 @@ export class GlassRuntime {
       log: this.log,
       maxAttempts: options.maxAttempts ?? 32,
       owns: (namespace) => this.placement.owns(namespace),
+      handedOver: (namespace) => this.handoff?.gate(namespace),
     });
   }
 

@@ -61,6 +61,11 @@ export interface InvokerDeps {
   maxAttempts: number;
   /** Whether this pod owns a namespace now: a commit never lands on a copy it does not own. */
   owns?: (namespace: string) => boolean;
+  /**
+   * Undefined when a namespace's state is here; else resolves once the hand-off that brings
+   * it back arrived (ADR 0103): no attempt runs, and nothing commits, on it before.
+   */
+  handedOver?: (namespace: string) => Promise<void> | undefined;
 }
 
 /** The fast lane's commits come from no worker: every worker's copy of what it wrote is stale. */
@@ -218,6 +223,11 @@ export class Invoker {
     // another pod holds the namespace's turn, the attempt waits to start (ADR 0046).
     const admission = this.deps.store.admit?.(job.namespace);
     if (admission) return admission.then(() => this.execute(job, attempt, staleKeys));
+    // A retry too: the namespace may have left this pod and come back while the call ran.
+    const handedOver = job.definition.touchesState
+      ? this.deps.handedOver?.(job.namespace)
+      : undefined;
+    if (handedOver) return handedOver.then(() => this.attempt(job, attempt, staleKeys));
     return this.execute(job, attempt, staleKeys);
   }
 
@@ -268,6 +278,15 @@ export class Invoker {
     if (job.definition.touchesState && this.deps.owns?.(job.namespace) === false) {
       throw notOwner(
         `namespace ${job.namespace} moved to another pod while this call ran; nothing was applied, retry`,
+      );
+    }
+    // Owned again, but its state is still on its way back: the attempt ran on a copy that is
+    // not the namespace's; its retry waits for the hand-off (a blind write would be replaced).
+    if (job.definition.touchesState && this.deps.handedOver?.(job.namespace)) {
+      return this.retry(
+        job,
+        attempt,
+        outcome.writes.map(([key]) => key),
       );
     }
     this.forwardLogs(outcome.logs);

@@ -119,6 +119,7 @@ export class GlassRuntime {
       maxAttempts: options.maxAttempts ?? 32,
       owns: (namespace) => this.placement.owns(namespace),
       handedOver: (namespace) => this.handoff?.gate(namespace),
+      stillHandedOver: (namespace) => this.handoff?.pending(namespace) ?? false,
     });
   }
 

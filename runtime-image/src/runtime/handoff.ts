@@ -98,6 +98,11 @@ export class Handoff {
     return this.mustWait(namespace) ? this.waitFor(namespace) : undefined;
   }
 
+  /** Whether a call on `namespace` would wait at the gate now, without waiting. */
+  pending(namespace: string): boolean {
+    return this.mustWait(namespace);
+  }
+
   /**
    * Takes in what a previous owner sent. Throws NotOwnedError, installing nothing, when this
    * pod does not own every namespace in it: kept here, a namespace would sit where no call

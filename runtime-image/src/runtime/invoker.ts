@@ -66,6 +66,8 @@ export interface InvokerDeps {
    * it back arrived (ADR 0103): no attempt runs, and nothing commits, on it before.
    */
   handedOver?: (namespace: string) => Promise<void> | undefined;
+  /** Whether `handedOver` would wait now: asked at commit time, where nothing waits. */
+  stillHandedOver?: (namespace: string) => boolean;
 }
 
 /** The fast lane's commits come from no worker: every worker's copy of what it wrote is stale. */
@@ -282,7 +284,7 @@ export class Invoker {
     }
     // Owned again, but its state is still on its way back: the attempt ran on a copy that is
     // not the namespace's; its retry waits for the hand-off (a blind write would be replaced).
-    if (job.definition.touchesState && this.deps.handedOver?.(job.namespace)) {
+    if (job.definition.touchesState && this.deps.stillHandedOver?.(job.namespace) === true) {
       return this.retry(
         job,
         attempt,

@@ -103,7 +103,7 @@ export const NamespaceTemplateText = z
 export const StateQuota = z.object({
   /** Bytes of one value. */
   maxValueSize: Quantity.default('1Mi'),
-  /** Bytes of values one transaction writes (its nested calls included). */
+  /** Bytes of the keys and values one transaction writes or deletes (nested calls included). */
   maxTransactionBytes: Quantity.default('4Mi'),
   /** Keys in the namespace. */
   maxKeys: z.number().int().min(1).max(100_000_000).default(10_000),

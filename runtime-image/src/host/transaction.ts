@@ -13,7 +13,10 @@ export class StateValueError extends Error {}
 export class Transaction {
   readonly reads = new Map<StateKey, string>();
   readonly writes = new Map<StateKey, Uint8Array | null>();
-  /** Bytes of the values in `writes`: what the commit would store. */
+  /**
+   * Bytes of the keys and values in `writes`: what the commit carries. Keys count too, deleted
+   * ones included, or a guest could send a commit of huge keys with empty values.
+   */
   private writtenBytes = 0;
 
   /**
@@ -42,7 +45,19 @@ export class Transaction {
         quota.valueBytes,
       );
     }
-    const written = this.writtenBytes - (this.writes.get(key)?.length ?? 0) + value.length;
+    this.write(key, value);
+  }
+
+  delete(key: StateKey): boolean {
+    const existed = this.get(key) !== null;
+    this.write(key, null);
+    return existed;
+  }
+
+  /** Buffers a write (null: a delete) within maxTransactionBytes. */
+  private write(key: StateKey, value: Uint8Array | null): void {
+    const written = this.writtenBytes - this.entryBytes(key) + writeBytes(key, value);
+    const quota = this.quota;
     if (quota && written > quota.transactionBytes) {
       throw new QuotaExceeded(
         'maxTransactionBytes',
@@ -54,11 +69,10 @@ export class Transaction {
     this.writes.set(key, value);
   }
 
-  delete(key: StateKey): boolean {
-    const existed = this.get(key) !== null;
-    this.writtenBytes -= this.writes.get(key)?.length ?? 0;
-    this.writes.set(key, null);
-    return existed;
+  /** What `key`'s buffered write counts now: nothing when there is none. */
+  private entryBytes(key: StateKey): number {
+    const value = this.writes.get(key);
+    return value === undefined && !this.writes.has(key) ? 0 : writeBytes(key, value ?? null);
   }
 
   /** Redis `INCRBY` semantics: the value is decimal text, absent counts as 0. */
@@ -96,7 +110,7 @@ export class Transaction {
     this.writtenBytes = 0;
     for (const [key, value] of savepoint) {
       this.writes.set(key, value);
-      this.writtenBytes += value?.length ?? 0;
+      this.writtenBytes += writeBytes(key, value);
     }
   }
 
@@ -110,4 +124,9 @@ export class Transaction {
     this.cache.install(writes);
     return { reads: [...this.reads], writes };
   }
+}
+
+/** What one buffered write adds to a commit: its key's bytes, and its value's unless a delete. */
+function writeBytes(key: StateKey, value: Uint8Array | null): number {
+  return Buffer.byteLength(key) + (value?.length ?? 0);
 }

@@ -58,6 +58,16 @@ describe('guest state quotas (spec.state.quota)', function () {
     await absent('hog', keyName(0));
   });
 
+  it('counts the keys a transaction writes in maxTransactionBytes: long keys with empty values are refused too', async function () {
+    // 70 keys of 4,000 bytes and no value bytes: 280,000 bytes under a 256 KiB quota.
+    await refused('/invoke/hog/long?value=70&value=4000', 'maxTransactionBytes');
+    const longKey = (i: number): string => keyName(i) + 'x'.repeat(3996);
+    await absent('hog', longKey(0));
+    const ok = await call(rt.base, 'POST', '/invoke/hog/long?value=60&value=4000');
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal((await call(rt.base, 'GET', `/state/hog/${longKey(59)}`)).status, 200);
+  });
+
   it('refuses a commit that would leave the namespace over maxKeys, applying nothing', async function () {
     await refused('/invoke/hog/spread?value=0&value=101&value=16', 'maxKeys');
     await absent('hog', keyName(0));

@@ -2,7 +2,9 @@
 // compile, cap memory, load into the workers; then invoke: instantiate, `_initialize` — the
 // Go runtime's start-up — and `add(1)`), beside the raw path in this process: compile,
 // instantiate against the host's own imports, `_initialize`, call. Issue 13's goal: <= 1.5x.
+import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
+import { collectGarbage } from '../host/collect-garbage.js';
 import { compileFaaslet } from '../runtime/compile-faaslet.js';
 import { GlassRuntime } from '../runtime/glass-runtime.js';
 import { BareHost } from './bare-host.js';
@@ -11,6 +13,23 @@ import { interleaved, row, type BenchRow } from './report.js';
 
 const ROUNDS = 7;
 const GOAL = 1.5;
+/** A pause before every measured first call, either side: see `settled`. */
+const SETTLE_MS = 300;
+
+/**
+ * Each side starts from the same quiet process: the previous round's module unloaded and the
+ * main thread's garbage collected. Back to back, a round paid for the one before it: a load
+ * leaves ~20-30 MB of garbage behind, so the next first call could meet a major GC on the main
+ * thread, where the worker's state read waits for its answer (measured: 0.2 ms when idle, up
+ * to 41 ms when busy), and the ratio swung between 1.2x and 1.7x with the order of rounds.
+ */
+function settled<T>(measure: (round: number) => Promise<T>): (round: number) => Promise<T> {
+  return async (round) => {
+    await delay(SETTLE_MS);
+    collectGarbage();
+    return measure(round);
+  };
+}
 
 async function hostFirstCall(
   runtime: GlassRuntime,
@@ -53,8 +72,10 @@ export async function goFirstCall(): Promise<BenchRow[]> {
     await hostFirstCall(runtime, 'go-warmup', withNonce(go, `${run}-warmup`));
     const [value, baseline] = await interleaved(
       ROUNDS,
-      (round) => hostFirstCall(runtime, `go-${round}`, withNonce(go, `${run}-host-${round}`)),
-      (round) => rawFirstCall(host, withNonce(go, `${run}-raw-${round}`)),
+      settled((round) =>
+        hostFirstCall(runtime, `go-${round}`, withNonce(go, `${run}-host-${round}`)),
+      ),
+      settled((round) => rawFirstCall(host, withNonce(go, `${run}-raw-${round}`))),
     );
     return [
       row({

@@ -4,36 +4,18 @@
 // served the namespace empty, and then the hand-off replaced whatever it had written.
 // Every pod follows its own members file, so the test decides who sees which view when.
 import { strict as assert } from 'node:assert';
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../src/logger.js';
-import { freePort } from '../../src/local/ports.js';
-import { Ownership } from '../../src/placement/ownership.js';
-import type { RuntimeConfig } from '../../src/config/runtime-config.js';
-import { serveRuntime, type RunningRuntime } from '../../src/runtime/serve.js';
+import {
+  closeMemberPods,
+  follow,
+  ownerOf,
+  startMemberPods,
+  type MemberPod as Pod,
+} from '../support/member-pods.js';
 import { call, SAMPLES } from '../support/runtime-server.js';
 import { waitFor } from '../support/wait.js';
-
-interface Pod {
-  name: string;
-  base: string;
-  port: number;
-  membersFile: string;
-  running?: RunningRuntime;
-}
-
-async function follow(pod: Pod, members: Pod[]): Promise<void> {
-  const next = `${pod.membersFile}.next`;
-  await writeFile(next, JSON.stringify(members.map((p) => ({ name: p.name, url: p.base }))));
-  await rename(next, pod.membersFile);
-}
-
-function ownerOf(namespace: string, members: Pod[]): string | undefined {
-  const ring = new Ownership({ virtualNodes: 150 });
-  ring.update(members.map((p) => ({ name: p.name, url: p.base })));
-  return ring.ownerOf(namespace)?.name;
-}
 
 /** Whether `pod` owns `namespace`: it serves it (or holds it at its gate) instead of a 503. */
 async function owns(pod: Pod, namespace: string): Promise<boolean> {
@@ -50,32 +32,17 @@ async function owns(pod: Pod, namespace: string): Promise<boolean> {
 }
 
 describe('a pod that regains a namespace in a view it was in before', function () {
-  const pods: Pod[] = [];
+  let pods: Pod[] = [];
 
   before(async function () {
     const dir = await mkdtemp(join(tmpdir(), 'glass-flap-'));
-    for (const name of ['pod-a', 'pod-b']) {
-      const port = await freePort();
-      pods.push({ name, port, base: `http://127.0.0.1:${port}`, membersFile: join(dir, name) });
-    }
-    for (const pod of pods) await follow(pod, pods);
-    for (const pod of pods) {
-      const config = {
-        port: pod.port,
-        host: '127.0.0.1',
-        podName: pod.name,
-        faaslets: [SAMPLES],
-        workers: 1,
-        maxBodyBytes: 1024 * 1024,
-        logLevel: 'silent',
-        membersFile: pod.membersFile,
-        handoffTimeoutMs: 5000,
-      } as RuntimeConfig;
-      pod.running = await serveRuntime(config, createLogger('silent', pod.name));
-    }
+    pods = await startMemberPods(dir, ['pod-a', 'pod-b'], {
+      faaslets: [SAMPLES],
+      handoffTimeoutMs: 5000,
+    });
   });
   after(async function () {
-    for (const pod of pods) await pod.running?.close();
+    await closeMemberPods(pods);
   });
 
   it('waits for this hand-off, not the last one, and serves what it carries', async function () {

@@ -4,37 +4,19 @@
 // pod c; before, pod b kept it, unowned and unread, and pod c served the namespace empty.
 // Every pod follows its own members file, so the test decides who sees which view when.
 import { strict as assert } from 'node:assert';
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createLogger } from '../../src/logger.js';
-import { freePort } from '../../src/local/ports.js';
-import { Ownership } from '../../src/placement/ownership.js';
-import type { RuntimeConfig } from '../../src/config/runtime-config.js';
-import { serveRuntime, type RunningRuntime } from '../../src/runtime/serve.js';
+import {
+  closeMemberPods,
+  follow,
+  ownerOf,
+  startMemberPods,
+  type MemberPod as Pod,
+} from '../support/member-pods.js';
 import { call, SAMPLES } from '../support/runtime-server.js';
 import { waitFor } from '../support/wait.js';
-
-interface Pod {
-  name: string;
-  base: string;
-  port: number;
-  membersFile: string;
-  running?: RunningRuntime;
-}
-
-async function follow(pod: Pod, members: Pod[]): Promise<void> {
-  const next = `${pod.membersFile}.next`;
-  await writeFile(next, JSON.stringify(members.map((p) => ({ name: p.name, url: p.base }))));
-  await rename(next, pod.membersFile);
-}
-
-function ownerOf(namespace: string, members: Pod[]): string | undefined {
-  const ring = new Ownership({ virtualNodes: 150 });
-  ring.update(members.map((p) => ({ name: p.name, url: p.base })));
-  return ring.ownerOf(namespace)?.name;
-}
 
 /** Whether `pod` sees `owner` as the owner of `namespace`: a marked request says so in a 503. */
 async function sees(pod: Pod, namespace: string, owner: string): Promise<boolean> {
@@ -45,32 +27,17 @@ async function sees(pod: Pod, namespace: string, owner: string): Promise<boolean
 }
 
 describe('a hand-off that reaches a pod which has moved on to a newer membership', function () {
-  const pods: Pod[] = [];
+  let pods: Pod[] = [];
 
   before(async function () {
     const dir = await mkdtemp(join(tmpdir(), 'glass-moved-pod-'));
-    for (const name of ['pod-a', 'pod-b', 'pod-c']) {
-      const port = await freePort();
-      pods.push({ name, port, base: `http://127.0.0.1:${port}`, membersFile: join(dir, name) });
-    }
-    for (const pod of pods) await follow(pod, pods);
-    for (const pod of pods) {
-      const config = {
-        port: pod.port,
-        host: '127.0.0.1',
-        podName: pod.name,
-        faaslets: [SAMPLES],
-        workers: 1,
-        maxBodyBytes: 1024 * 1024,
-        logLevel: 'silent',
-        membersFile: pod.membersFile,
-        handoffTimeoutMs: 10_000,
-      } as RuntimeConfig;
-      pod.running = await serveRuntime(config, createLogger('silent', pod.name));
-    }
+    pods = await startMemberPods(dir, ['pod-a', 'pod-b', 'pod-c'], {
+      faaslets: [SAMPLES],
+      handoffTimeoutMs: 10_000,
+    });
   });
   after(async function () {
-    for (const pod of pods) await pod.running?.close();
+    await closeMemberPods(pods);
   });
 
   it('passes the namespace on to its owner, which serves it with its state', async function () {

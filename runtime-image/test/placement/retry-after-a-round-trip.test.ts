@@ -4,15 +4,17 @@
 // answered from a state no serial order had, and the hand-back then replaced what it wrote.
 // Every pod follows its own members file, so the test decides who sees which view when.
 import { strict as assert } from 'node:assert';
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createLogger } from '../../src/logger.js';
-import { freePort } from '../../src/local/ports.js';
-import { Ownership } from '../../src/placement/ownership.js';
-import type { RuntimeConfig } from '../../src/config/runtime-config.js';
-import { serveRuntime, type RunningRuntime } from '../../src/runtime/serve.js';
+import {
+  closeMemberPods,
+  follow,
+  ownerOf,
+  startMemberPods,
+  type MemberPod as Pod,
+} from '../support/member-pods.js';
 import { call } from '../support/runtime-server.js';
 import { waitFor } from '../support/wait.js';
 import { watToWasm } from '../support/wat.js';
@@ -34,20 +36,6 @@ const SLOW_ADD = `(module
     (block $done (loop $wait (br_if $done (i64.ge_u (call $now) (local.get $until))) (br $wait)))
     (i32.wrap_i64 (local.get $n))))`;
 
-interface Pod {
-  name: string;
-  base: string;
-  port: number;
-  membersFile: string;
-  running?: RunningRuntime;
-}
-
-async function follow(pod: Pod, members: Pod[]): Promise<void> {
-  const next = `${pod.membersFile}.next`;
-  await writeFile(next, JSON.stringify(members.map((p) => ({ name: p.name, url: p.base }))));
-  await rename(next, pod.membersFile);
-}
-
 /** Whether `pod` holds calls on `namespace` at its gate: it waits for a hand-off. */
 async function gated(pod: Pod, namespace: string): Promise<boolean> {
   try {
@@ -59,7 +47,7 @@ async function gated(pod: Pod, namespace: string): Promise<boolean> {
 }
 
 describe('a call whose namespace leaves its pod and comes back while it runs', function () {
-  const pods: Pod[] = [];
+  let pods: Pod[] = [];
 
   before(async function () {
     const dir = await mkdtemp(join(tmpdir(), 'glass-round-trip-'));
@@ -75,36 +63,19 @@ spec:
   state: {namespace: 'slow-{key}', durability: local}
 `,
     );
-    for (const name of ['pod-a', 'pod-b']) {
-      const port = await freePort();
-      pods.push({ name, port, base: `http://127.0.0.1:${port}`, membersFile: join(dir, name) });
-    }
-    for (const pod of pods) await follow(pod, pods);
-    for (const pod of pods) {
-      const config = {
-        port: pod.port,
-        host: '127.0.0.1',
-        podName: pod.name,
-        faaslets: [join(dir, 'slow.yaml')],
-        workers: 1,
-        maxBodyBytes: 1024 * 1024,
-        logLevel: 'silent',
-        membersFile: pod.membersFile,
-        handoffTimeoutMs: 10_000,
-      } as RuntimeConfig;
-      pod.running = await serveRuntime(config, createLogger('silent', pod.name));
-    }
+    pods = await startMemberPods(dir, ['pod-a', 'pod-b'], {
+      faaslets: [join(dir, 'slow.yaml')],
+      handoffTimeoutMs: 10_000,
+    });
   });
   after(async function () {
-    for (const pod of pods) await pod.running?.close();
+    await closeMemberPods(pods);
   });
 
   it('commits only on the namespace’s state, once it is back', async function () {
     const [a, b] = pods as [Pod, Pod];
-    const ring = new Ownership({ virtualNodes: 150 });
-    ring.update(pods.map((p) => ({ name: p.name, url: p.base })));
     const key = Array.from({ length: 200 }, (_, i) => `k${i}`).find(
-      (k) => ring.ownerOf(`slow-${k}`)?.name === a.name,
+      (k) => ownerOf(`slow-${k}`, pods) === a.name,
     );
     assert.ok(key);
     const namespace = `slow-${key}`;

@@ -4,23 +4,18 @@
 // land on this pod's copy, which was already handed over and which nobody reads any more.
 import { strict as assert } from 'node:assert';
 import { request } from 'node:http';
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../src/logger.js';
-import { freePort } from '../../src/local/ports.js';
-import { Ownership } from '../../src/placement/ownership.js';
-import type { RuntimeConfig } from '../../src/config/runtime-config.js';
-import { serveRuntime, type RunningRuntime } from '../../src/runtime/serve.js';
+import {
+  closeMemberPods,
+  follow,
+  ownerOf,
+  startMemberPods,
+  type MemberPod as Pod,
+} from '../support/member-pods.js';
 import { call, SAMPLES } from '../support/runtime-server.js';
 import { waitFor } from '../support/wait.js';
-
-interface Pod {
-  name: string;
-  base: string;
-  port: number;
-  running?: RunningRuntime;
-}
 
 /** A PUT whose headers and first bytes are sent now, and the rest when `finish` is called. */
 function slowPut(pod: Pod, path: string, first: string, rest: string) {
@@ -57,46 +52,26 @@ function slowPut(pod: Pod, path: string, first: string, rest: string) {
 }
 
 describe('a PUT /state whose namespace moves away while its body arrives', function () {
-  const pods: Pod[] = [];
-  let membersFile: string;
+  let pods: Pod[] = [];
 
-  const writeMembers = async (members: Pod[]): Promise<void> => {
-    const next = `${membersFile}.next`;
-    await writeFile(next, JSON.stringify(members.map((p) => ({ name: p.name, url: p.base }))));
-    await rename(next, membersFile);
-  };
+  // Every pod follows one members file: they all see each change at once.
+  const writeMembers = (members: Pod[]): Promise<void> => follow(pods[0]!, members);
 
   before(async function () {
-    membersFile = join(await mkdtemp(join(tmpdir(), 'glass-state-route-')), 'members.json');
-    for (const name of ['pod-a', 'pod-b']) {
-      const port = await freePort();
-      pods.push({ name, port, base: `http://127.0.0.1:${port}` });
-    }
-    await writeMembers(pods);
-    for (const pod of pods) {
-      const config = {
-        port: pod.port,
-        host: '127.0.0.1',
-        podName: pod.name,
-        faaslets: [SAMPLES],
-        workers: 1,
-        maxBodyBytes: 1024 * 1024,
-        logLevel: 'silent',
-        membersFile,
-      } as RuntimeConfig;
-      pod.running = await serveRuntime(config, createLogger('silent', pod.name));
-    }
+    const dir = await mkdtemp(join(tmpdir(), 'glass-state-route-'));
+    pods = await startMemberPods(dir, ['pod-a', 'pod-b'], {
+      faaslets: [SAMPLES],
+      sharedMembersFile: true,
+    });
   });
   after(async function () {
-    for (const pod of pods) await pod.running?.close();
+    await closeMemberPods(pods);
   });
 
   it('is not acknowledged unless the owner has the value', async function () {
     const [a, b] = pods as [Pod, Pod];
-    const ring = new Ownership({ virtualNodes: 150 });
-    ring.update(pods.map((p) => ({ name: p.name, url: p.base })));
     const namespace = Array.from({ length: 200 }, (_, i) => `moving-${i}`).find(
-      (ns) => ring.ownerOf(ns)?.name === a.name,
+      (ns) => ownerOf(ns, pods) === a.name,
     );
     assert.ok(namespace, 'some namespace is pod a’s');
     assert.equal((await call(a.base, 'PUT', `/state/${namespace}/first`, 'one')).status, 204);
